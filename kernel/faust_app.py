@@ -1,0 +1,75 @@
+"""Faust app factory: the settings every Dealpulse stream worker must share.
+
+At-least-once processing (Faust's exactly-once is experimental with open duplicate
+bugs); consumers de-duplicate instead. Replication factor is explicit because Faust's
+default of 1 silently loses internal topics when a broker dies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+from faust.contrib.opentelemetry import setup_opentelemetry
+
+from kernel.config import Settings
+from kernel.envelope import dead_letter_headers
+from kernel.topics import TopicSpec
+
+
+def create_faust_app(service: str, settings: Settings) -> faust.App:
+    app = faust.App(
+        f"dealpulse-{service}",
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        processing_guarantee="at_least_once",
+        topic_replication_factor=settings.kafka_replication_factor,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        datadir=str(Path(settings.faust_data_dir) / service),
+        web_port=settings.faust_web_port,
+        web_host="0.0.0.0",
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+    )
+    setup_opentelemetry(app)
+    return app
+
+
+def registry_topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:
+    """A registry topic as raw bytes: the envelope lives in headers, decoding is ours."""
+    return app.topic(
+        spec.name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=spec.partitions,
+        internal=False,
+    )
+
+
+def faust_send(app: faust.App):
+    """An `EventPublisher` transport on the worker's own producer (awaits the ack)."""
+
+    async def send(topic: str, key: bytes, value: bytes, headers) -> tuple[int, int]:
+        pending = await app.topic(topic, key_serializer="raw", value_serializer="raw").send(
+            key=key, value=value, headers=headers
+        )
+        metadata = await pending
+        return metadata.partition, metadata.offset
+
+    return send
+
+
+async def send_dead_letter(app: faust.App, spec: TopicSpec, event, reason: str) -> None:
+    """Park an undecodable record, with why and where it failed, and move on."""
+    message = event.message
+    await app.topic(spec.dead_letter.name, key_serializer="raw", value_serializer="raw").send(
+        key=message.key,
+        value=message.value,
+        headers=dead_letter_headers(
+            message.headers, reason=reason, topic=message.topic, partition=message.partition, offset=message.offset
+        ),
+    )

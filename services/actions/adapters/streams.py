@@ -1,0 +1,51 @@
+"""The actions stream worker: Faust agents that decode each topic's records and hand
+them to the projector, and the timer that sweeps due stall deadlines."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from dealpulse.actions.v1 import events_pb2 as events
+from kernel.envelope import EnvelopeError, decode
+from kernel.faust_app import registry_topic, send_dead_letter
+from kernel.topics import ACCOUNT, OPPORTUNITY, POLICY, REP, TopicSpec
+from services.actions.adapters.projector import ActionsProjector, Position, StallSweeper
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_SECONDS = 0.2
+
+
+def _agent(app: faust.App, spec: TopicSpec, message_type, handle):
+    """One agent per topic: decode, dead-letter what cannot be decoded, apply the rest."""
+
+    async def consume(stream):
+        async for event in stream.events():
+            try:
+                envelope, payload = decode(message_type, event.value, event.headers)
+                if envelope.tenant_id != payload.tenant_id:
+                    raise EnvelopeError("ce_tenantid does not match the payload's tenant_id")
+            except EnvelopeError as exc:
+                log.warning("dead-lettering %s@%d: %s", spec.name, event.message.offset, exc)
+                await send_dead_letter(app, spec, event, str(exc))
+                continue
+            await handle(envelope, payload, Position(event.message.partition, event.message.offset))
+
+    consume.__name__ = f"project_{spec.name.replace('.', '_')}"
+    return app.agent(registry_topic(app, spec), name=consume.__name__)(consume)
+
+
+def install(app: faust.App, projector: ActionsProjector, sweeper: StallSweeper) -> None:
+    _agent(app, OPPORTUNITY, events.OpportunityEvent, projector.on_opportunity_event)
+    _agent(app, ACCOUNT, events.AccountEvent, lambda env, p, at: projector.on_account_event(p, at))
+    _agent(app, REP, events.RepEvent, lambda env, p, at: projector.on_rep_event(p, at))
+    _agent(app, POLICY, events.TenantPolicyEvent, lambda env, p, at: projector.on_policy_event(p, at))
+
+    @app.timer(interval=SWEEP_INTERVAL_SECONDS)
+    async def sweep_stall_deadlines() -> None:
+        # Every worker sweeps; the atomic claim in Redis hands each deadline to one.
+        fired = await sweeper.sweep()
+        if fired:
+            log.info("stall deadlines fired: %d", fired)

@@ -1,0 +1,4 @@
+from kernel.config import get_settings
+from kernel.grpc_server import run_placeholder
+
+run_placeholder("audit", get_settings())

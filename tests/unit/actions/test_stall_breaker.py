@@ -1,0 +1,107 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.actions.domain import opportunity as opp
+from services.actions.domain.evidence import ActionKind, Verdict
+from services.actions.domain.opportunity import ArmStall, DisarmStall, RaiseStallAlert
+from services.actions.domain.policy import DEFAULT_POLICY
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+H = timedelta(hours=1)
+
+
+def open_opportunity(stage="qualification", policy=DEFAULT_POLICY):
+    return opp.opened(
+        tenant_id="acme",
+        opportunity_id="o1",
+        account_id="a1",
+        name="Hospital X",
+        owner_id="rep-1",
+        stage=stage,
+        amount_cents=100,
+        currency="CNY",
+        at=T0,
+        policy=policy,
+    )
+
+
+def act(state, at, valid=True, action_id="x1"):
+    verdict = Verdict(valid, () if valid else ("too short",))
+    return opp.action_recorded(
+        state, action_id=action_id, kind=ActionKind.CALL, verdict=verdict, occurred_at=at, actor_id="rep-1", policy=DEFAULT_POLICY
+    )
+
+
+def test_opening_arms_the_breaker_48_hours_out_by_default():
+    outcome = open_opportunity()
+    assert outcome.state.stall_deadline == T0 + 48 * H
+    assert outcome.effects == (ArmStall("qualification", T0 + 48 * H),)
+
+
+def test_tenant_threshold_replaces_the_default():
+    policy = DEFAULT_POLICY.with_stall_threshold(6 * H)
+    assert open_opportunity(policy=policy).state.stall_deadline == T0 + 6 * H
+
+
+def test_valid_action_pushes_the_deadline_from_the_action_time():
+    outcome = act(open_opportunity().state, T0 + 10 * H)
+    assert outcome.state.last_valid_action_at == T0 + 10 * H
+    assert outcome.effects == (ArmStall("qualification", T0 + 58 * H),)
+
+
+def test_invalid_action_is_recorded_but_does_not_reset_the_timer():
+    outcome = act(open_opportunity().state, T0 + 10 * H, valid=False)
+    assert outcome.state.actions[0].invalid_reasons == ("too short",)
+    assert outcome.state.stall_deadline == T0 + 48 * H
+    assert outcome.effects == ()
+
+
+def test_action_dated_before_the_current_stage_does_not_count_for_it():
+    moved = opp.stage_changed(open_opportunity().state, "proposal", T0 + 5 * H, DEFAULT_POLICY).state
+    outcome = act(moved, T0 + 1 * H)
+    assert outcome.state.stall_deadline == T0 + 53 * H
+    assert outcome.effects == ()
+
+
+def test_stage_change_restarts_the_clock_and_closing_disarms_it():
+    moved = opp.stage_changed(open_opportunity().state, "proposal", T0 + 5 * H, DEFAULT_POLICY)
+    assert moved.effects == (ArmStall("proposal", T0 + 53 * H),)
+    closed = opp.stage_changed(moved.state, "closed_won", T0 + 6 * H, DEFAULT_POLICY)
+    assert closed.effects == (DisarmStall(),)
+    assert closed.state.stall_deadline is None
+
+
+def test_reached_deadline_raises_exactly_one_alert():
+    state = open_opportunity().state
+    first = opp.stall_deadline_reached(state, "qualification", T0 + 48 * H)
+    (effect,) = first.effects
+    assert isinstance(effect, RaiseStallAlert)
+    assert first.state.open_alert_id == effect.alert_id
+    again = opp.stall_deadline_reached(first.state, "qualification", T0 + 48 * H)
+    assert again.effects == ()
+
+
+def test_alert_id_is_deterministic_across_replays():
+    a = opp.stall_deadline_reached(open_opportunity().state, "qualification", T0 + 48 * H)
+    b = opp.stall_deadline_reached(open_opportunity().state, "qualification", T0 + 48 * H)
+    assert a.effects[0].alert_id == b.effects[0].alert_id
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: act(s, T0 + 1 * H).state,  # a valid action moved the deadline
+        lambda s: opp.stage_changed(s, "proposal", T0 + 1 * H, DEFAULT_POLICY).state,
+    ],
+)
+def test_superseded_deadline_is_ignored(change):
+    state = change(open_opportunity().state)
+    assert opp.stall_deadline_reached(state, "qualification", T0 + 48 * H).effects == ()
+
+
+def test_valid_action_after_an_alert_rearms_the_breaker():
+    alerted = opp.stall_deadline_reached(open_opportunity().state, "qualification", T0 + 48 * H).state
+    outcome = act(alerted, T0 + 50 * H)
+    assert outcome.state.open_alert_id == ""
+    assert outcome.effects == (ArmStall("qualification", T0 + 98 * H),)
