@@ -19,7 +19,7 @@ def ensure_topics(bootstrap: str, replication_factor: int, topics: tuple[TopicSp
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="dealpulse-topic-admin")
     try:
         existing = {
-            t["topic"]: len(t["partitions"]) for t in admin.describe_topics([s.name for s in topics]) if not t["error_code"]
+            t["name"]: len(t["partitions"]) for t in admin.describe_topics([s.name for s in topics]) if not t["error_code"]
         }
         mismatched = [
             f"{s.name}: has {existing[s.name]} partitions, registry says {s.partitions}"
