@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, TypeVar
+from collections.abc import Mapping
+from typing import TypeVar
 
 from google.protobuf.message import DecodeError, Message
 from opentelemetry import propagate
@@ -91,8 +92,11 @@ class Envelope:
         return headers
 
     @classmethod
-    def from_headers(cls, headers: Iterable[tuple[str, bytes]] | None) -> "Envelope":
-        found = {k: v for k, v in (headers or [])}
+    def from_headers(cls, headers) -> "Envelope":
+        try:
+            found = dict(header_pairs(headers))
+        except (TypeError, ValueError) as exc:
+            raise EnvelopeError(f"headers are not (name, bytes) pairs: {exc}") from exc
         try:
             values = {k: found[k].decode() for k in _REQUIRED}
         except KeyError as exc:
@@ -130,13 +134,13 @@ _REQUIRED = (
 )
 
 
-def trace_carrier(headers: Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
-    """The W3C trace-context headers of a record, for `propagate.extract`."""
-    return {
-        k: v.decode("utf-8", "replace")
-        for k, v in (headers or [])
-        if k in ("traceparent", "tracestate") and v is not None
-    }
+def header_pairs(headers) -> list[tuple[str, bytes]]:
+    """Kafka clients hand headers over as a list of pairs or as a mapping."""
+    if not headers:
+        return []
+    if isinstance(headers, Mapping):
+        return list(headers.items())
+    return [(k, v) for k, v in headers]
 
 
 def decode(message_type: type[M], value: bytes | None, headers) -> tuple[Envelope, M]:
@@ -159,7 +163,7 @@ def dead_letter_headers(
     headers, *, reason: str, topic: str, partition: int, offset: int
 ) -> Headers:
     """The original headers plus why and where the record failed."""
-    kept = [(k, v) for k, v in (headers or []) if not k.startswith("dlq_")]
+    kept = [(k, v) for k, v in header_pairs(headers) if not k.startswith("dlq_")]
     return kept + [
         ("dlq_reason", reason.encode()),
         ("dlq_source_topic", topic.encode()),

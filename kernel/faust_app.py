@@ -18,6 +18,8 @@ from kernel.topics import TopicSpec
 
 
 def create_faust_app(service: str, settings: Settings) -> faust.App:
+    datadir = Path(settings.faust_data_dir) / service
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"dealpulse-{service}",
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -26,7 +28,7 @@ def create_faust_app(service: str, settings: Settings) -> faust.App:
         topic_replication_factor=settings.kafka_replication_factor,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
-        datadir=str(Path(settings.faust_data_dir) / service),
+        datadir=str(datadir),
         web_port=settings.faust_web_port,
         web_host="0.0.0.0",
         broker_commit_every=100,

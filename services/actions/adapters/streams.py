@@ -3,6 +3,7 @@ them to the projector, and the timer that sweeps due stall deadlines."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import faust
@@ -16,6 +17,21 @@ from services.actions.adapters.projector import ActionsProjector, Position, Stal
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_SECONDS = 0.2
+MAX_RETRY_DELAY_SECONDS = 5.0
+
+
+async def _until_applied(handle, envelope, payload, at: Position) -> None:
+    """Retry in place while Redis or the broker is away: skipping would lose the event,
+    and moving on would apply later events of the same entity out of order."""
+    delay = 0.1
+    while True:
+        try:
+            await handle(envelope, payload, at)
+            return
+        except Exception:
+            log.exception("applying %s at %s failed; retrying in %.1fs", envelope.event_id, at, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
 
 
 def _agent(app: faust.App, spec: TopicSpec, message_type, handle):
@@ -31,7 +47,7 @@ def _agent(app: faust.App, spec: TopicSpec, message_type, handle):
                 log.warning("dead-lettering %s@%d: %s", spec.name, event.message.offset, exc)
                 await send_dead_letter(app, spec, event, str(exc))
                 continue
-            await handle(envelope, payload, Position(event.message.partition, event.message.offset))
+            await _until_applied(handle, envelope, payload, Position(event.message.partition, event.message.offset))
 
     consume.__name__ = f"project_{spec.name.replace('.', '_')}"
     return app.agent(registry_topic(app, spec), name=consume.__name__)(consume)
