@@ -36,7 +36,24 @@ def create_faust_app(service: str, settings: Settings) -> faust.App:
         producer_acks=-1,
     )
     setup_opentelemetry(app)
+    _add_readiness_page(app)
     return app
+
+
+def _add_readiness_page(app: faust.App) -> None:
+    """`/ready` answers 200 only once this worker owns partitions and has finished
+    rebalancing and table recovery; Faust's web root answers long before that."""
+
+    @app.page("/ready")
+    async def ready(self, request):
+        assigned = app.consumer.assignment() if app.consumer else set()
+        state = {
+            "rebalancing": bool(app.rebalancing),
+            "recovering": bool(app.in_recovery),
+            "assigned_partitions": len(assigned),
+        }
+        is_ready = assigned and not state["rebalancing"] and not state["recovering"]
+        return self.json(state, status=200 if is_ready else 503)
 
 
 def registry_topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:

@@ -58,7 +58,7 @@ WORKLOADS: dict[str, Workload] = {
             "actions-worker",
             ("-m", "services.actions", "worker"),
             {"DEALPULSE_FAUST_WEB_PORT": "6066"},
-            http_ready="http://127.0.0.1:6066/",
+            http_ready="http://127.0.0.1:6066/ready",
         ),
         _grpc("handoff", "services.handoff", 50052),
         _grpc("forecast", "services.forecast", 50053),

@@ -4,6 +4,7 @@ exported to an in-memory receiver."""
 
 from __future__ import annotations
 
+import fcntl
 import uuid
 
 import httpx
@@ -45,6 +46,9 @@ def stack_env(otlp: InMemoryOtlpReceiver) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def services(otlp, settings):
+    # Benchmarks start the same workloads on the same ports: take turns.
+    lock = open("/tmp/dealpulse-stack.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     running = [name for name in stack.WORKLOADS if stack.pid_of(name)]
     if running:
         pytest.fail(f"stop the running stack first (make down): {', '.join(running)} are up")
@@ -58,6 +62,7 @@ def services(otlp, settings):
     finally:
         for name in reversed(list(stack.WORKLOADS)):
             stack.stop(name)
+        lock.close()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The REST surface: routes, dependencies, request bodies, problem documents."""

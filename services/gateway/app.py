@@ -1,0 +1,94 @@
+"""Composition root: builds the FastAPI app and wires its adapters; no logic here.
+
+Adapters passed in (fakes in tests) are used as given and left to the caller to
+start and close; those not passed in are built, started and closed by the app's
+lifespan, inside the running event loop (a grpc.aio channel binds to the loop it is
+created in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from redis.asyncio import Redis
+
+from kernel.auth import TokenVerifier
+from kernel.config import Settings
+from services.gateway.adapters.actions_client import ActionsPort, GrpcActionsClient
+from services.gateway.adapters.alert_feed import AlertFeed
+from services.gateway.adapters.idempotency import IdempotencyStore
+from services.gateway.api import (
+    routes_accounts,
+    routes_admin,
+    routes_alerts,
+    routes_health,
+    routes_opportunities,
+    routes_team,
+)
+from services.gateway.api.problems import install_problem_handlers
+
+# The service may wait this long for its own write to reach the projection; the
+# gateway's deadline must outlast it or a slow success would read as a timeout.
+DEADLINE_MARGIN_SECONDS = 5.0
+# Probes would drown real traces; an SSE stream's hours-long span would distort every
+# latency percentile.
+UNTRACED_PATHS = "healthz,readyz,alerts/stream"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    actions: ActionsPort | None = None,
+    redis: Redis | None = None,
+    alert_feed: AlertFeed | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as owned:
+            app.state.actions = actions if actions is not None else await _owned_actions_client(settings, owned)
+            app.state.redis = redis if redis is not None else _owned_redis(settings, owned)
+            app.state.alert_feed = alert_feed if alert_feed is not None else await _owned_alert_feed(settings, owned)
+            app.state.idempotency_store = IdempotencyStore(app.state.redis)
+            yield
+
+    app = FastAPI(
+        title="Dealpulse gateway",
+        version="1.0.0",
+        description="REST/JSON edge of Dealpulse. Every /v1 route takes a bearer token; "
+        "errors are RFC 9457 problem documents.",
+        lifespan=lifespan,
+    )
+    app.state.token_verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+    for router in (routes_health, routes_accounts, routes_team, routes_opportunities, routes_alerts):
+        app.include_router(router.router)
+    if settings.clock == "adjustable":
+        app.include_router(routes_admin.router)
+    # No per-message ASGI send/receive spans: the request span and its gRPC child say it all.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"])
+    return app
+
+
+async def _owned_actions_client(settings: Settings, owned: AsyncExitStack) -> GrpcActionsClient:
+    client = GrpcActionsClient(
+        settings.actions_addr, deadline_seconds=settings.read_your_write_timeout_seconds + DEADLINE_MARGIN_SECONDS
+    )
+    owned.push_async_callback(client.close)
+    return client
+
+
+def _owned_redis(settings: Settings, owned: AsyncExitStack) -> Redis:
+    # Bounded waits: a stalled Redis must fail an idempotent POST fast (503), not hang it.
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=2.0, socket_timeout=2.0)
+    owned.push_async_callback(client.aclose)
+    return client
+
+
+async def _owned_alert_feed(settings: Settings, owned: AsyncExitStack) -> AlertFeed:
+    feed = AlertFeed(settings.kafka_bootstrap)
+    await feed.start()
+    owned.push_async_callback(feed.stop)
+    return feed

@@ -1,0 +1,1 @@
+"""Edge rules as plain Python (no I/O): who may call what, who may see which event."""

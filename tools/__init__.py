@@ -1,0 +1,1 @@
+"""Developer and CI tools (not shipped in the service image)."""
