@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR):$(CURDIR)/gen/python
 export DEALPULSE_RUN ?= $(CURDIR)/.run
 PROTOS := $(shell find proto -name '*.proto' | sort)
+KUSTOMIZE_VERSION := v5.8.2
+export KUSTOMIZE := $(CURDIR)/.cache/kustomize-$(KUSTOMIZE_VERSION)/kustomize
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,7 +25,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed ## install Python packages, buf, the Kafka jars and Redis
+# v5.8.3 needs Go 1.27; GOTOOLCHAIN=local keeps Go from fetching a toolchain.
+$(KUSTOMIZE):
+	GOBIN=$(dir $(KUSTOMIZE)) GOTOOLCHAIN=local go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+setup: $(VENV)/.installed node_modules/.installed $(KUSTOMIZE) ## install Python and npm packages, kustomize, the Kafka jars and Redis
 	bash deploy/local/kafka.sh fetch
 	bash deploy/local/redis.sh install
 
@@ -40,14 +46,19 @@ proto-lint: node_modules/.installed ## buf lint
 	cd proto && ../node_modules/.bin/buf lint
 
 check-generated: proto ## fail when generated files differ from what is committed
-	$(PY) -m tools.render_topics strimzi
-	$(PY) -m tools.render_topics asyncapi
+	$(PY) -m tools.render_topics check
 	git diff --exit-code -- gen deploy/k8s/base/topics docs/events
 	test -z "$$(git status --porcelain -- gen deploy/k8s/base/topics docs/events)"
 
 topics-render: $(VENV)/.installed ## regenerate Strimzi KafkaTopics and the AsyncAPI document from the registry
-	$(PY) -m tools.render_topics strimzi
-	$(PY) -m tools.render_topics asyncapi
+	$(PY) -m tools.render_topics all
+
+k8s-render: $(KUSTOMIZE) ## render each overlay to .run/k8s/<overlay>.yaml
+	mkdir -p $(DEALPULSE_RUN)/k8s
+	for o in dev prod; do $(KUSTOMIZE) build deploy/k8s/overlays/$$o > $(DEALPULSE_RUN)/k8s/$$o.yaml; done
+
+image: ## build the service image (needs a Docker engine)
+	docker build -t dealpulse:$${TAG:-dev} .
 
 # --- local stack -------------------------------------------------------------------
 infra-up: setup ## start Kafka and Redis and create the topics
@@ -74,7 +85,7 @@ token: $(VENV)/.installed ## mint a local token: make token ROLE=manager TENANT=
 	@$(PY) -m kernel.auth --tenant $${TENANT:-acme} --sub $${SUB:-ann} --role $${ROLE:-manager}
 
 # --- tests -------------------------------------------------------------------------
-test-unit: $(VENV)/.installed ## pure domain and kernel tests, no infrastructure
+test-unit: $(VENV)/.installed node_modules/.installed $(KUSTOMIZE) ## domain, kernel and contract tests, no infrastructure
 	$(PY) -m pytest -q tests/unit tests/contract
 
 lint: setup proto-lint check-generated ## schema lint and generated-file checks
@@ -84,11 +95,11 @@ test: setup ## everything CI runs: lint, unit, contract, integration and end-to-
 	started=""; \
 	bash deploy/local/kafka.sh status >/dev/null 2>&1 || { bash deploy/local/kafka.sh start; started="$$started kafka"; }; \
 	bash deploy/local/redis.sh status >/dev/null 2>&1 || { bash deploy/local/redis.sh start; started="$$started redis"; }; \
-	rc=0; $(PY) -m kernel.topic_admin create && $(PY) -m pytest -q -p no:cacheprovider tests || rc=$$?; \
+	rc=0; $(PY) -m kernel.topic_admin create && $(PY) -m pytest -q -p no:cacheprovider tests/unit tests/contract tests/integration tests/e2e || rc=$$?; \
 	for s in $$started; do bash deploy/local/$$s.sh stop || true; done; \
 	exit $$rc
 
 bench: infra-up ## run the benchmarks; figures go to bench/results/
 	$(PY) -m bench.run
 
-.PHONY: help setup lock proto proto-lint check-generated topics-render infra-up infra-down up down status token test-unit lint test bench
+.PHONY: help setup lock proto proto-lint check-generated topics-render k8s-render image infra-up infra-down up down status token test-unit lint test bench

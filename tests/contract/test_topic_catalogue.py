@@ -293,32 +293,15 @@ def test_inline_proto_is_faithful_to_proto_dir(
         assert compiled == protos.decls[f"{inline.package}.{compiled.name}"].proto, compiled.name
 
 
-def _asyncapi_node_path() -> str | None:
-    candidates = [
-        os.environ.get("DEALPULSE_ASYNCAPI_NODE_PATH", ""),
-        str(ROOT / "node_modules"),
-        str(ROOT / ".cache" / "asyncapi" / "node_modules"),
-    ]
-    for candidate in filter(None, candidates):
-        if (Path(candidate) / "@asyncapi" / "parser").is_dir() and (
-            Path(candidate) / "@asyncapi" / "protobuf-schema-parser"
-        ).is_dir():
-            return candidate
-    return None
-
-
 def test_asyncapi_passes_the_official_parser() -> None:
-    node_path = _asyncapi_node_path()
-    if node_path is None or shutil.which("node") is None:
-        pytest.skip(
-            "official AsyncAPI parser not installed: `npm install --prefix .cache/asyncapi "
-            "@asyncapi/parser@3.6.3 @asyncapi/protobuf-schema-parser@3.9.0` (make asyncapi-validate)"
-        )
+    node_modules = ROOT / "node_modules"
+    if not (node_modules / "@asyncapi" / "protobuf-schema-parser").is_dir() or shutil.which("node") is None:
+        pytest.fail("the official AsyncAPI parser is not installed: run `make setup` (npm ci)")
     result = subprocess.run(
         ["node", str(Path(__file__).parent / "validate_asyncapi.cjs"), str(ROOT / ASYNCAPI_PATH)],
         capture_output=True,
         text=True,
-        env={**os.environ, "NODE_PATH": node_path},
+        env={**os.environ, "NODE_PATH": str(node_modules)},
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
