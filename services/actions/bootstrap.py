@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import faust
-from redis.asyncio import Redis
 
 from dealpulse.actions.v1 import actions_service_pb2, actions_service_pb2_grpc
 from kernel.clock import clock_from_settings
@@ -12,6 +11,7 @@ from kernel.deadlines import DeadlineStore
 from kernel.faust_app import create_faust_app, faust_send
 from kernel.grpc_server import serve
 from kernel.kafka import AioKafkaTransport, EventPublisher
+from kernel.redis_connection import connect_redis
 from services.actions.adapters import streams
 from services.actions.adapters.grpc_api import ActionsApi
 from services.actions.adapters.projector import ActionsProjector, StallSweeper
@@ -21,12 +21,8 @@ SOURCE = "dealpulse/actions"
 STALL_DEADLINES = "actions.stall"
 
 
-def redis_client(settings: Settings) -> Redis:
-    return Redis.from_url(settings.redis_url)
-
-
 async def run_grpc(settings: Settings) -> None:
-    redis = redis_client(settings)
+    redis = connect_redis(settings)
     transport = AioKafkaTransport(settings.kafka_bootstrap, client_id="actions-grpc")
     api = ActionsApi(
         ActionsReadModel(redis),
@@ -48,7 +44,7 @@ async def run_grpc(settings: Settings) -> None:
 
 def build_worker(settings: Settings) -> faust.App:
     app = create_faust_app("actions", settings)
-    redis = redis_client(settings)
+    redis = connect_redis(settings)
     publisher = EventPublisher(faust_send(app), SOURCE)
     stall = DeadlineStore(redis, STALL_DEADLINES)
     streams.install(

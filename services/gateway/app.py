@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from kernel.auth import TokenVerifier
 from kernel.config import Settings
+from kernel.redis_connection import connect_redis
 from services.gateway.adapters.actions_client import ActionsPort, GrpcActionsClient
 from services.gateway.adapters.alert_feed import AlertFeed
 from services.gateway.adapters.idempotency import IdempotencyStore
@@ -81,8 +82,7 @@ async def _owned_actions_client(settings: Settings, owned: AsyncExitStack) -> Gr
 
 
 def _owned_redis(settings: Settings, owned: AsyncExitStack) -> Redis:
-    # Bounded waits: a stalled Redis must fail an idempotent POST fast (503), not hang it.
-    client = Redis.from_url(settings.redis_url, socket_connect_timeout=2.0, socket_timeout=2.0)
+    client = connect_redis(settings)
     owned.push_async_callback(client.aclose)
     return client
 

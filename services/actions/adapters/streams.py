@@ -62,6 +62,13 @@ def install(app: faust.App, projector: ActionsProjector, sweeper: StallSweeper) 
     @app.timer(interval=SWEEP_INTERVAL_SECONDS)
     async def sweep_stall_deadlines() -> None:
         # Every worker sweeps; the atomic claim in Redis hands each deadline to one.
-        fired = await sweeper.sweep()
+        # An exception escaping a Faust timer crashes the whole worker, so a sweep
+        # that fails (Redis or the broker away) is logged and retried next tick;
+        # claimed deadlines it did not fire come back when their lease runs out.
+        try:
+            fired = await sweeper.sweep()
+        except Exception:
+            log.exception("sweeping stall deadlines failed; retrying in %.1fs", SWEEP_INTERVAL_SECONDS)
+            return
         if fired:
             log.info("stall deadlines fired: %d", fired)
