@@ -36,7 +36,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from importlib import metadata
@@ -133,25 +133,39 @@ def pid_from(path: Path) -> int | None:
         return None
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, steal) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
 @dataclass
 class CpuMeter:
-    """CPU used by the worker, Kafka, Redis and this process over a phase."""
+    """CPU used by the worker, Kafka, Redis and this process over a phase, plus every
+    other process on the machine ("others": noise from other work) and VM steal."""
 
     pids: dict[str, int | None]
     start: dict[str, float | None] = field(default_factory=dict)
     wall: float = 0.0
+    machine: tuple[float, float] = (0.0, 0.0)
 
     def begin(self) -> None:
         self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.machine = machine_cpu()
         self.wall = time.perf_counter()
 
     def end(self) -> dict[str, float]:
         wall = time.perf_counter() - self.wall
+        busy, steal = machine_cpu()
         out = {}
         for name, pid in self.pids.items():
             now, then = cpu_seconds(pid), self.start.get(name)
             if now is not None and then is not None:
                 out[name] = round(100 * (now - then) / wall, 1)
+        out["others"] = round(max(0.0, 100 * (busy - self.machine[0]) / wall - sum(out.values())), 1)
+        out["steal"] = round(100 * (steal - self.machine[1]) / wall, 1)
         return out
 
 
@@ -182,7 +196,7 @@ class Broker:
         tps = [tp for t in WORKER_TOPICS for tp in self.partitions(t)]
         ends = self.consumer.end_offsets(tps)
         starts = self.consumer.beginning_offsets(tps)
-        committed = {(tp.topic, tp.partition): m.offset for tp, m in self.admin.list_consumer_group_offsets(GROUP).items()}
+        committed = {(tp.topic, tp.partition): m.offset for tp, m in self.admin.list_group_offsets(GROUP).get(GROUP, {}).items()}
         lag = {}
         for tp in tps:
             position = committed.get((tp.topic, tp.partition), -1)
@@ -292,9 +306,12 @@ def stored_offset(raw: bytes | None) -> int | None:
     return int(found.group(1)) if found else None
 
 
-async def wait_projected(redis: Redis, placed: Placed, timeout: float, interval: float = 0.02) -> tuple[float, float]:
+async def wait_projected(
+    redis: Redis, placed: Placed, timeout: float, interval: float = 0.02, on_first=None
+) -> tuple[float, float]:
     """Poll until every partition's last bench record is in the projection. Returns the
-    perf_counter times at which the first and the last were seen."""
+    perf_counter times at which the first and the last were seen (`on_first` is called
+    when the first is seen)."""
     first_seen = None
     pending = dict(placed.last_key)
     deadline = time.perf_counter() + timeout
@@ -316,15 +333,16 @@ async def wait_projected(redis: Redis, placed: Placed, timeout: float, interval:
             replies = await pipe.execute()
         seen_at = time.perf_counter()
         if first_seen is None:
-            if any(replies[: len(placed.first_key)]):
-                first_seen = seen_at
+            any_applied = any(replies[: len(placed.first_key)]) or any(replies[len(placed.first_key):])
             replies = replies[len(placed.first_key):]
+            if any_applied:
+                first_seen = seen_at
+                if on_first:
+                    on_first()
         for (partition, (key, offset)), raw in zip(list(pending.items()), replies):
             found = stored_offset(raw)
             if found is not None and found >= offset:
                 del pending[partition]
-                if first_seen is None:
-                    first_seen = seen_at
         if pending:
             await asyncio.sleep(interval)
     return first_seen, time.perf_counter()
@@ -375,8 +393,6 @@ async def raw_consume(bootstrap: str, placed: Placed, expected: int) -> dict:
                         count += 1
                     except EnvelopeError:
                         undecodable += 1
-            if all(consumer.highwater(tp) is not None and await consumer.position(tp) >= placed.end[tp.partition] for tp in tps):
-                break
         done = time.perf_counter()
     finally:
         await consumer.stop()
@@ -509,6 +525,7 @@ async def alert_latency(bootstrap: str, broker: Broker, redis: Redis, tenant: st
         "alerts": len(decoded),
         "duplicates": duplicates,
         "alerts_without_manager": without_manager,
+        "stall_events_seen": len(fired),
         "foreign_alerts_seen": foreign_alerts,
         "latency": summary_ms(latencies),
         "first_alert_ms": round(min(latencies) * 1000, 1),
@@ -625,20 +642,10 @@ async def run(args: argparse.Namespace) -> dict:
         stack.start(WORKER, {"DEALPULSE_CLOCK": "adjustable"})
         worker_pid = stack.pid_of(WORKER)
         meter = CpuMeter({"worker": worker_pid, **meter_pids})
-        first_seen, last_seen = None, None
-
-        async def measure():
-            nonlocal first_seen, last_seen
-            first_seen, last_seen = await wait_projected(redis, placed, timeout=120 + len(stream) / 100)
-
-        # CPU is metered from the first applied record: poll, then reset the meter then.
-        task = asyncio.create_task(measure())
-        while first_seen is None and not task.done():
-            await asyncio.sleep(0.02)
-            if await redis.exists(*placed.first_key.values()):
-                meter.begin()
-                break
-        await task
+        # CPU is metered from the first applied record on (start-up excluded).
+        first_seen, last_seen = await wait_projected(
+            redis, placed, timeout=120 + len(stream) / 100, on_first=meter.begin
+        )
         cpu = meter.end()
         await verify_projection(redis, placed)
         applied_s = last_seen - first_seen
@@ -673,13 +680,41 @@ async def run(args: argparse.Namespace) -> dict:
         )
         result["slice_latency"]["cpu_percent_of_one_core"] = meter.end()
         result["slice_latency"]["other_tenants_timers_due_too"] = due_total - len(opened)
-        log_tail = worker_log_summary(args.worker_log_offset)
-        result["worker_log"] = log_tail
+        result["worker_log"] = worker_log_summary(args.worker_log_offset)
     finally:
-        await producer.stop()
-        await redis.aclose()
-        broker.close()
+        if stack.pid_of(WORKER):
+            log(f"stopping {WORKER}")
+            await asyncio.to_thread(stack.stop, WORKER)
+        try:
+            if not args.keep_data:
+                result["cleaned_up_redis_keys"] = await cleanup(redis, [tput_tenant, lat_tenant])
+        finally:
+            await producer.stop()
+            await redis.aclose()
+            broker.close()
     return result
+
+
+async def cleanup(redis: Redis, tenants: list[str]) -> int:
+    """Delete the bench tenants' projection and their armed stall timers (the records
+    stay on the topics), so the shared deadline set does not keep growing run after run."""
+    deleted = 0
+    prefix = f"dealpulse:deadlines:{STALL_DEADLINES}"
+    for tenant in tenants:
+        keys = [k async for k in redis.scan_iter(match=f"dealpulse:actions:{tenant}:*", count=1000)]
+        members = [m async for m, _ in redis.zscan_iter(f"{prefix}:due", match=f"{tenant}/*", count=1000)]
+        members += [m async for m, _ in redis.zscan_iter(f"{prefix}:claimed", match=f"{tenant}/*", count=1000)]
+        for i in range(0, len(keys), 500):
+            deleted += await redis.delete(*keys[i : i + 500])
+        for i in range(0, len(members), 500):
+            chunk = members[i : i + 500]
+            async with redis.pipeline(transaction=True) as tx:
+                tx.zrem(f"{prefix}:due", *chunk)
+                tx.zrem(f"{prefix}:claimed", *chunk)
+                tx.hdel(f"{prefix}:payloads", *chunk, *(m + b"\0deadline" for m in chunk))
+                await tx.execute()
+            deleted += len(chunk)
+    return deleted
 
 
 def worker_log_summary(offset: int) -> dict:
@@ -695,6 +730,7 @@ def worker_log_summary(offset: int) -> dict:
         "errors": sum(1 for line in text.splitlines() if "ERROR" in line),
         "retries": text.count("failed; retrying"),
         "dead_lettered": text.count("dead-lettering"),
+        "sweep_timer_overlaps": text.count("sweep_stall_deadlines is overlapping"),
     }
 
 
@@ -742,7 +778,7 @@ def write_results(result: dict) -> None:
     section = [
         f"## {result['finished_at']}",
         "",
-        f"`{result['command']}`",
+        f"`{result['command']}` ({', '.join(f'{k}={v}' for k, v in result['parameters'].items())})",
         "",
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, Kafka {m['kafka']} "
         f"({m['kafka_broker']}), Redis {m['redis']}; aiokafka {m['packages']['aiokafka']}, "
@@ -755,16 +791,16 @@ def write_results(result: dict) -> None:
         "",
         f"- Produce (aiokafka, acks=all, idempotent, batched): {result['produce']['events_per_s']:,} ev/s.",
         f"- Slice: worker start to first applied record {s['startup_to_first_applied_s']} s (not in the figure); "
-        f"CPU while applying (% of one core): {s['cpu_percent_of_one_core']}.",
+        f"CPU while applying, % of one core: {cpu(s['cpu_percent_of_one_core'])}.",
         f"- Alerts: all {sl['alerts']} in {sl['all_alerts_in_s']} s ({sl['alerts_per_s']} alerts/s), first after "
         f"{sl['first_alert_ms']} ms; {sl['duplicates']} duplicates; sweeper's expiry events produced at "
         f"p50/max {fmt_breakdown(sl['breakdown']['stall_events_produced_by_sweeper'])} after t0; "
-        f"{sl['other_tenants_timers_due_too']} other tenants' timers were due too; CPU (% of one core): "
-        f"{sl['cpu_percent_of_one_core']}.",
+        f"{sl['other_tenants_timers_due_too']} other tenants' timers were due too; CPU, % of one core: "
+        f"{cpu(sl['cpu_percent_of_one_core'])}.",
         f"- Raw latency, burst of {result['k']}: per record (send to receive) p50 "
         f"{result['baseline_latency']['burst_per_record']['p50_ms']} ms; one record at a time p50/p99 "
         f"{result['baseline_latency']['one_at_a_time']['p50_ms']}/{result['baseline_latency']['one_at_a_time']['p99_ms']} ms.",
-        f"- Worker log during the run: {result['worker_log']}.",
+        f"- Worker log during the run: {', '.join(f'{k} {v}' for k, v in result['worker_log'].items())}.",
         "",
     ]
     path = RESULTS / "slice.md"
@@ -780,6 +816,10 @@ def write_results(result: dict) -> None:
         f.write("\n".join(section) + "\n")
 
 
+def cpu(percents: dict) -> str:
+    return ", ".join(f"{name} {value:.0f}%" for name, value in percents.items())
+
+
 def fmt_breakdown(stats: dict | None) -> str:
     return f"{stats['p50_ms']:,.0f}/{stats['max_ms']:,.0f} ms" if stats else "n/a"
 
@@ -792,8 +832,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="event-time rate of the stream (events/s)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print, do not write bench/results")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep the bench tenants' projection and stall timers in Redis (default: delete them)")
     args = parser.parse_args()
-    command = "python -m bench.run " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = " ".join(["python -m bench.run", *(shlex.quote(a) for a in sys.argv[1:])])
 
     with StackLock():
         running = [name for name in stack.WORKLOADS if stack.pid_of(name)]
@@ -812,12 +854,15 @@ def main() -> None:
                 stack.stop(WORKER)
     result.update(
         command=command, n=args.events, k=args.opportunities,
+        parameters={k: v for k, v in vars(args).items() if k != "worker_log_offset"},
         finished_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
     result["ratios"] = ratios(result)
     result = {k: result[k] for k in ("finished_at", "command", "n", "k", *[k for k in result if k not in
               ("finished_at", "command", "n", "k")])}
-    if not args.no_write:
+    if args.no_write:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
         write_results(result)
     print()
     print(table(result))

@@ -32,6 +32,15 @@ def test_same_seed_same_stream_other_seed_other_stream():
     assert [r.event_id for r in first] != [r.event_id for r in other]
 
 
+def test_tenant_names_do_not_change_the_workload():
+    def shape_of(name):
+        org = generate_org(9, [name], SHAPE)
+        return [(r.key.split("/", 1)[1], r.event_id, r.payload.WhichOneof("change"), r.event_time)
+                for r in activity(org, seed=9, rate=5.0, start=START, count=300)]
+
+    assert shape_of("bench-1") == shape_of("bench-2")
+
+
 def test_org_hierarchy_reps_report_to_their_team_manager():
     org = generate_org(1, ["t-a"], SHAPE)
     tenant = org.tenants[0]
