@@ -42,8 +42,8 @@ from kernel.envelope import Envelope
 from kernel.kafka import EventPublisher
 from bench.generator import openings
 from dealpulse.actions.v1 import events_pb2 as events
-from services.actions.adapters.projector import ActionsProjector, Position, StallSweeper
-from services.actions.adapters.read_models import ActionsReadModel
+from services.actions.adapters.projector import ActionsProjector, StallSweeper
+from services.actions.adapters.read_models import ActionsReadModel, Position
 
 
 async def _stub_send(topic, key, value, headers):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 _CLAIM = """
 local due, claimed, payloads = KEYS[1], KEYS[2], KEYS[3]
@@ -76,20 +77,28 @@ class DeadlineStore:
 
     async def arm(self, member: str, deadline: datetime, payload: bytes) -> None:
         """Set (or move) the member's deadline; supersedes any firing in flight."""
-        due, claimed, payloads = self._keys
         async with self._redis.pipeline(transaction=True) as tx:
-            tx.zadd(due, {member: _ms(deadline)})
-            tx.hset(payloads, member, payload)
-            tx.zrem(claimed, member)
+            self.queue_arm(tx, member, deadline, payload)
             await tx.execute()
 
     async def disarm(self, member: str) -> None:
-        due, claimed, payloads = self._keys
         async with self._redis.pipeline(transaction=True) as tx:
-            tx.zrem(due, member)
-            tx.zrem(claimed, member)
-            tx.hdel(payloads, member, f"{member}\0deadline")
+            self.queue_disarm(tx, member)
             await tx.execute()
+
+    # Callers that change other state in the same breath (a projection) queue the
+    # timer change into their own MULTI, so both land atomically with one fsync.
+    def queue_arm(self, tx: Pipeline, member: str, deadline: datetime, payload: bytes) -> None:
+        due, claimed, payloads = self._keys
+        tx.zadd(due, {member: _ms(deadline)})
+        tx.hset(payloads, member, payload)
+        tx.zrem(claimed, member)
+
+    def queue_disarm(self, tx: Pipeline, member: str) -> None:
+        due, claimed, payloads = self._keys
+        tx.zrem(due, member)
+        tx.zrem(claimed, member)
+        tx.hdel(payloads, member, f"{member}\0deadline")
 
     async def deadline_of(self, member: str) -> datetime | None:
         score = await self._redis.zscore(self._keys[0], member)
@@ -111,9 +120,12 @@ class DeadlineStore:
             for i in range(0, len(raw), 3)
         ]
 
-    async def acknowledge(self, member: str) -> None:
-        """The expiry event is safely produced: forget the claim (not a newer arming)."""
-        await self._acknowledge(keys=list(self._keys), args=[member])
+    async def acknowledge(self, *members: str) -> None:
+        """The expiry events are safely produced: forget the claims (not newer armings)."""
+        async with self._redis.pipeline(transaction=False) as batch:
+            for member in members:
+                await self._acknowledge(keys=list(self._keys), args=[member], client=batch)
+            await batch.execute()
 
     async def armed_count(self) -> int:
         return await self._redis.zcard(self._keys[0])

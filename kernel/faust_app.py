@@ -85,10 +85,11 @@ def faust_send(app: faust.App):
 async def send_dead_letter(app: faust.App, spec: TopicSpec, event, reason: str) -> None:
     """Park an undecodable record, with why and where it failed, and move on."""
     message = event.message
-    await app.topic(spec.dead_letter.name, key_serializer="raw", value_serializer="raw").send(
+    pending = await app.topic(spec.dead_letter.name, key_serializer="raw", value_serializer="raw").send(
         key=message.key,
         value=message.value,
         headers=dead_letter_headers(
             message.headers, reason=reason, topic=message.topic, partition=message.partition, offset=message.offset
         ),
     )
+    await pending  # acknowledged before the source offset may be committed

@@ -9,11 +9,9 @@ import uuid
 
 import httpx
 import pytest
-import redis
 
 from kafka import KafkaConsumer, TopicPartition
 from kernel.auth import mint_token
-from kernel.clock import SHARED_OFFSET_KEY
 from kernel.config import Settings
 from tests.e2e.otlp_receiver import InMemoryOtlpReceiver
 from tools import stack
@@ -52,7 +50,6 @@ def services(otlp, settings):
     running = [name for name in stack.WORKLOADS if stack.pid_of(name)]
     if running:
         pytest.fail(f"stop the running stack first (make down): {', '.join(running)} are up")
-    redis.Redis.from_url(settings.redis_url).delete(SHARED_OFFSET_KEY)
     env = stack_env(otlp)
     try:
         for name in stack.WORKLOADS:

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from datetime import datetime, timezone
 
 from kafka import KafkaProducer
+
+from dealpulse.actions.v1 import events_pb2 as events
+from kernel.envelope import Envelope
+from kernel.topics import POLICY
 
 from tests.e2e.conftest import records_with_key
 from tests.e2e.test_slice import new_id, open_opportunity, wait_for
@@ -68,3 +73,19 @@ def test_undecodable_record_goes_to_the_dead_letter_topic_and_the_worker_moves_o
     assert parked[0].value == b"\x00not protobuf"
     # The worker did not stall on it.
     assert open_opportunity(people["bob"])
+
+
+def test_a_well_formed_record_the_rules_cannot_apply_is_dead_lettered_not_retried_forever(people, settings, tenant):
+    zero = events.TenantPolicyEvent(tenant_id=tenant, actor_id="intruder", stall=events.StallPolicy(threshold_seconds=0))
+    envelope = Envelope.for_topic(POLICY, source="test", subject=tenant, tenant_id=tenant, time=datetime.now(timezone.utc))
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    producer.send(POLICY.name, key=tenant.encode(), value=zero.SerializeToString(), headers=envelope.to_headers())
+    producer.flush()
+    producer.close()
+
+    parked = wait_for(lambda: records_with_key(settings, "actions.policy.v1.dlq", tenant), timeout=60, interval=1)
+    assert b"UnprocessableEvent" in dict(parked[0].headers)["dlq_reason"]
+    # The tenant's policy is untouched and the worker still applies the next one.
+    ann = people["ann"]
+    assert ann.get("/v1/policies/stall").json()["threshold_seconds"] == 48 * 3600
+    assert ann.put("/v1/policies/stall", json={"threshold_hours": 24}).status_code == 200

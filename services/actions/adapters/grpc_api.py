@@ -23,7 +23,7 @@ from services.actions.adapters.messages import (
     opportunity_to_proto,
     timestamp,
 )
-from services.actions.adapters.read_models import ActionsReadModel
+from services.actions.adapters.read_models import ActionsReadModel, Position
 from services.actions.domain import commands
 from services.actions.domain.errors import (
     AlreadyExists,
@@ -81,11 +81,14 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         self._clock = clock
         self._wait = wait_seconds
 
-    async def _append(self, spec: TopicSpec, payload, *, key: str, tenant: str) -> int:
-        _, _, offset = await self._publisher.publish(
+    async def _append(self, spec: TopicSpec, payload, *, key: str, tenant: str) -> Position:
+        _, partition, offset = await self._publisher.publish(
             spec, payload, key=key, tenant_id=tenant, event_time=moment(payload.occurred_at)
         )
-        return offset
+        return Position(partition, offset)
+
+    async def _view(self, state: OpportunityState) -> api.Opportunity:
+        return opportunity_to_proto(state, await self._read_model.actions(state.tenant_id, state.opportunity_id))
 
     async def _opportunity(self, principal: Principal, opportunity_id: str) -> OpportunityState:
         commands.require_id(opportunity_id, "opportunity_id")
@@ -94,14 +97,14 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             raise NotFound(f"opportunity {opportunity_id} not found")
         return found[0]
 
-    async def _visible(self, principal: Principal, opportunity_id: str, offset: int) -> OpportunityState:
-        state = await self._read_model.wait_for_opportunity(principal.tenant, opportunity_id, offset, self._wait)
+    async def _visible(self, principal: Principal, opportunity_id: str, at: Position) -> OpportunityState:
+        state = await self._read_model.wait_for_opportunity(principal.tenant, opportunity_id, at, self._wait)
         if state is None:
             raise ProjectionLag(f"opportunity {opportunity_id} was updated but is not readable yet; retry the read")
         return state
 
-    async def _entity_visible(self, principal: Principal, kind: str, entity_id: str, offset: int) -> dict:
-        entity = await self._read_model.wait_for_entity(principal.tenant, kind, entity_id, offset, self._wait)
+    async def _entity_visible(self, principal: Principal, kind: str, entity_id: str, at: Position) -> dict:
+        entity = await self._read_model.wait_for_entity(principal.tenant, kind, entity_id, at, self._wait)
         if entity is None:
             raise ProjectionLag(f"{kind} {entity_id} was updated but is not readable yet; retry the read")
         return entity
@@ -125,8 +128,8 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             occurred_at=timestamp(await self._clock.now()),
             created=events.AccountCreated(name=name, industry=request.industry, owner_id=owner_id),
         )
-        offset = await self._append(ACCOUNT, event, key=f"{principal.tenant}/{request.account_id}", tenant=principal.tenant)
-        account = await self._entity_visible(principal, "account", request.account_id, offset)
+        at = await self._append(ACCOUNT, event, key=f"{principal.tenant}/{request.account_id}", tenant=principal.tenant)
+        account = await self._entity_visible(principal, "account", request.account_id, at)
         return api.CreateAccountResponse(account=_account(account))
 
     @_rpc()
@@ -153,8 +156,8 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             occurred_at=timestamp(await self._clock.now()),
             registered=events.RepRegistered(display_name=display_name, manager_id=request.manager_id),
         )
-        offset = await self._append(REP, event, key=f"{principal.tenant}/{request.rep_id}", tenant=principal.tenant)
-        rep = await self._entity_visible(principal, "rep", request.rep_id, offset)
+        at = await self._append(REP, event, key=f"{principal.tenant}/{request.rep_id}", tenant=principal.tenant)
+        rep = await self._entity_visible(principal, "rep", request.rep_id, at)
         return api.RegisterRepResponse(rep=api.Rep(**rep))
 
     @_rpc(*MANAGERS)
@@ -168,8 +171,8 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             occurred_at=timestamp(await self._clock.now()),
             stall=stall,
         )
-        offset = await self._append(POLICY, event, key=principal.tenant, tenant=principal.tenant)
-        await self._entity_visible(principal, "policy", "process", offset)
+        at = await self._append(POLICY, event, key=principal.tenant, tenant=principal.tenant)
+        await self._entity_visible(principal, "policy", "process", at)
         return api.SetStallPolicyResponse(stall=stall)
 
     @_rpc()
@@ -194,7 +197,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         existing = await self._read_model.opportunity(principal.tenant, request.opportunity_id) if request.opportunity_id else None
         account = await self._read_model.entity(principal.tenant, "account", request.account_id) if request.account_id else None
         if not commands.validate_open(command, existing[0] if existing else None, account is not None):
-            return api.OpenOpportunityResponse(opportunity=opportunity_to_proto(existing[0]))
+            return api.OpenOpportunityResponse(opportunity=await self._view(existing[0]))
         event = events.OpportunityEvent(
             tenant_id=principal.tenant,
             opportunity_id=command.opportunity_id,
@@ -210,20 +213,20 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             ),
         )
         key = f"{principal.tenant}/{command.opportunity_id}"
-        offset = await self._append(OPPORTUNITY, event, key=key, tenant=principal.tenant)
-        state = await self._visible(principal, command.opportunity_id, offset)
-        return api.OpenOpportunityResponse(opportunity=opportunity_to_proto(state))
+        at = await self._append(OPPORTUNITY, event, key=key, tenant=principal.tenant)
+        state = await self._visible(principal, command.opportunity_id, at)
+        return api.OpenOpportunityResponse(opportunity=await self._view(state))
 
     @_rpc()
     async def GetOpportunity(self, request: api.GetOpportunityRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
-        return api.GetOpportunityResponse(opportunity=opportunity_to_proto(state))
+        return api.GetOpportunityResponse(opportunity=await self._view(state))
 
     @_rpc(*SELLERS)
     async def ChangeStage(self, request: api.ChangeStageRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
         if not commands.validate_stage_change(state, request.to_stage):
-            return api.ChangeStageResponse(opportunity=opportunity_to_proto(state))
+            return api.ChangeStageResponse(opportunity=await self._view(state))
         event = events.OpportunityEvent(
             tenant_id=principal.tenant,
             opportunity_id=state.opportunity_id,
@@ -231,8 +234,9 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             occurred_at=timestamp(await self._clock.now()),
             stage_changed=events.StageChanged(from_stage=state.stage, to_stage=request.to_stage),
         )
-        offset = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)
-        return api.ChangeStageResponse(opportunity=opportunity_to_proto(await self._visible(principal, state.opportunity_id, offset)))
+        at = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)
+        moved = await self._visible(principal, state.opportunity_id, at)
+        return api.ChangeStageResponse(opportunity=await self._view(moved))
 
     @_rpc(*SELLERS)
     async def RecordAction(self, request: api.RecordActionRequest, principal: Principal):
@@ -246,11 +250,11 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             checkin_id=request.checkin_id,
             note=request.note,
         )
+        recorded = await self._read_model.action(principal.tenant, state.opportunity_id, request.action_id)
         if not commands.validate_action(
-            state, action_id=request.action_id, kind=kind, evidence=evidence, occurred_at=occurred_at, now=now
+            state, recorded, action_id=request.action_id, kind=kind, evidence=evidence, occurred_at=occurred_at, now=now
         ):
-            recorded = state.action(request.action_id)
-            return api.RecordActionResponse(opportunity=opportunity_to_proto(state), action=action_to_proto(recorded))
+            return api.RecordActionResponse(opportunity=await self._view(state), action=action_to_proto(recorded))
         verdict = verify(kind, evidence, await self._read_model.policy(principal.tenant))
         event = events.OpportunityEvent(
             tenant_id=principal.tenant,
@@ -268,11 +272,10 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
                 invalid_reasons=list(verdict.reasons),
             ),
         )
-        offset = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)
-        updated = await self._visible(principal, state.opportunity_id, offset)
-        return api.RecordActionResponse(
-            opportunity=opportunity_to_proto(updated), action=action_to_proto(updated.action(request.action_id))
-        )
+        at = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)
+        updated = await self._view(await self._visible(principal, state.opportunity_id, at))
+        action = next(a for a in updated.actions if a.action_id == request.action_id)
+        return api.RecordActionResponse(opportunity=updated, action=action)
 
     # Alerts and to-dos -------------------------------------------------------------
     @_rpc()

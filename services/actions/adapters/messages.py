@@ -55,7 +55,7 @@ def action_to_proto(action: RecordedAction) -> api.Action:
     )
 
 
-def opportunity_to_proto(state: OpportunityState) -> api.Opportunity:
+def opportunity_to_proto(state: OpportunityState, actions: list[RecordedAction]) -> api.Opportunity:
     return api.Opportunity(
         opportunity_id=state.opportunity_id,
         account_id=state.account_id,
@@ -68,7 +68,7 @@ def opportunity_to_proto(state: OpportunityState) -> api.Opportunity:
         stage_entered_at=timestamp(state.stage_entered_at),
         last_valid_action_at=timestamp(state.last_valid_action_at),
         stall_deadline=timestamp(state.stall_deadline),
-        actions=[action_to_proto(a) for a in state.actions],
+        actions=[action_to_proto(a) for a in actions],
         version=state.version,
         open_alert_id=state.open_alert_id,
     )

@@ -7,32 +7,31 @@ Faust in it, so the same code is exercised by tests against real Redis and Kafka
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.clock import Clock
-from kernel.deadlines import DeadlineStore
-from kernel.envelope import Envelope
+from kernel.deadlines import DeadlineStore, DueDeadline
+from kernel.envelope import Envelope, deterministic_event_id
 from kernel.kafka import EventPublisher
 from kernel.topics import ALERT_RAISED, OPPORTUNITY, TODO_CREATED
 from services.actions.adapters.messages import kind_from_proto, moment, timestamp
-from services.actions.adapters.read_models import ActionsReadModel
+from services.actions.adapters.read_models import ActionsReadModel, Position
 from services.actions.domain import opportunity as domain
+from services.actions.domain.errors import InvalidCommand
 from services.actions.domain.evidence import Verdict
-from services.actions.domain.opportunity import ArmStall, DisarmStall, Outcome, RaiseStallAlert
-from services.actions.domain.policy import ProcessPolicy
+from services.actions.domain.opportunity import ArmStall, DisarmStall, Outcome, RaiseStallAlert, StoreAction
+from services.actions.domain.pipeline import DEFAULT_STAGES
+from services.actions.domain.policy import DEFAULT_POLICY, ProcessPolicy
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Position:
-    """Where an event sits in its topic: the projection's idempotence key."""
-
-    partition: int
-    offset: int
+class UnprocessableEvent(Exception):
+    """A well-formed record whose content no version of the rules can apply (an
+    unknown action kind, a policy outside its bounds): dead-lettered, never retried."""
 
 
 class ActionsProjector:
@@ -42,11 +41,10 @@ class ActionsProjector:
         self._publisher = publisher
 
     async def on_opportunity_event(self, envelope: Envelope, event: events.OpportunityEvent, at: Position) -> None:
-        found = await self._read_model.opportunity(event.tenant_id, event.opportunity_id)
-        if found and found[1] >= at.offset:
+        found, policy = await self._read_model.opportunity_and_policy(event.tenant_id, event.opportunity_id)
+        if found and found[1].covers(at):
             return  # redelivered after a crash: already applied
         state = found[0] if found else None
-        policy = await self._read_model.policy(event.tenant_id)
         occurred_at = moment(event.occurred_at)
         change = event.WhichOneof("change")
         if change == "opened":
@@ -70,13 +68,20 @@ class ActionsProjector:
             log.warning("ignoring %s for unknown opportunity %s", change, envelope.subject)
             return
         elif change == "stage_changed":
-            outcome = domain.stage_changed(state, event.stage_changed.to_stage, occurred_at, policy)
+            to_stage = event.stage_changed.to_stage
+            if to_stage not in DEFAULT_STAGES:
+                raise UnprocessableEvent(f"unknown stage {to_stage!r}")
+            outcome = domain.stage_changed(state, to_stage, occurred_at, policy)
         elif change == "action_recorded":
             a = event.action_recorded
+            try:
+                kind = kind_from_proto(a.kind)
+            except InvalidCommand as exc:
+                raise UnprocessableEvent(str(exc)) from exc
             outcome = domain.action_recorded(
                 state,
                 action_id=a.action_id,
-                kind=kind_from_proto(a.kind),
+                kind=kind,
                 verdict=Verdict(a.valid, tuple(a.invalid_reasons)),
                 occurred_at=occurred_at,
                 actor_id=event.actor_id,
@@ -88,20 +93,34 @@ class ActionsProjector:
         else:
             log.warning("ignoring unknown change %r on %s", change, envelope.subject)
             return
-        await self._carry_out(outcome, policy)
-        await self._read_model.put_opportunity(outcome.state, at.offset)
+        await self._carry_out(outcome, policy, at)
 
-    async def _carry_out(self, outcome: Outcome, policy: ProcessPolicy) -> None:
-        for effect in outcome.effects:
-            if isinstance(effect, ArmStall):
-                reached = events.StallDeadlineReached(stage=effect.stage, deadline=timestamp(effect.deadline))
-                await self._stall.arm(outcome.state.key, effect.deadline, reached.SerializeToString())
-            elif isinstance(effect, DisarmStall):
-                await self._stall.disarm(outcome.state.key)
-            elif isinstance(effect, RaiseStallAlert):
-                await self._raise_stall_alert(effect, policy)
+    async def _carry_out(self, outcome: Outcome, policy: ProcessPolicy, at: Position) -> None:
+        """Publish what must be published, then change the projection, the timer and
+        the stored alerts in one transaction: a crash in between re-applies the event,
+        and the re-published messages carry the ids consumers already saw."""
+        raised = [
+            await self._raise_stall_alert(effect, policy) for effect in outcome.effects if isinstance(effect, RaiseStallAlert)
+        ]
+        state = outcome.state
+        async with self._read_model.transaction() as tx:
+            self._read_model.queue_opportunity(tx, state, at)
+            for effect in outcome.effects:
+                if isinstance(effect, ArmStall):
+                    reached = events.StallDeadlineReached(stage=effect.stage, deadline=timestamp(effect.deadline))
+                    self._stall.queue_arm(tx, state.key, effect.deadline, reached.SerializeToString())
+                elif isinstance(effect, DisarmStall):
+                    self._stall.queue_disarm(tx, state.key)
+                elif isinstance(effect, StoreAction):
+                    self._read_model.queue_action(tx, state, effect.action)
+            for alert, todo in raised:
+                self._read_model.queue_message(tx, state.tenant_id, "alerts", alert.alert_id, alert)
+                self._read_model.queue_message(tx, state.tenant_id, "todos", todo.todo_id, todo)
+            await tx.execute()
 
-    async def _raise_stall_alert(self, effect: RaiseStallAlert, policy: ProcessPolicy) -> None:
+    async def _raise_stall_alert(
+        self, effect: RaiseStallAlert, policy: ProcessPolicy
+    ) -> tuple[events.AlertRaised, events.TodoCreated]:
         opp = effect.opportunity
         owner = await self._read_model.entity(opp.tenant_id, "rep", opp.owner_id)
         manager_id = owner[0].get("manager_id", "") if owner else ""
@@ -132,22 +151,25 @@ class ActionsProjector:
             due_at=timestamp(effect.deadline + policy.manager_followup_window),
             created_at=timestamp(effect.deadline),
         )
-        await self._publish(ALERT_RAISED, alert, key=opp.key, tenant=opp.tenant_id, at=effect.deadline, event_id=effect.alert_id)
-        await self._publish(
-            TODO_CREATED,
-            todo,
-            key=f"{opp.tenant_id}/{manager_id or 'role:manager'}",
-            tenant=opp.tenant_id,
-            at=effect.deadline,
-            event_id=todo.todo_id,
+        await asyncio.gather(
+            self._publish(ALERT_RAISED, alert, key=opp.key, tenant=opp.tenant_id, at=effect.deadline, event_id=effect.alert_id),
+            self._publish(
+                TODO_CREATED,
+                todo,
+                key=f"{opp.tenant_id}/{manager_id or 'role:manager'}",
+                tenant=opp.tenant_id,
+                at=effect.deadline,
+                event_id=todo.todo_id,
+            ),
         )
-        await self._read_model.put_message(opp.tenant_id, "alerts", alert.alert_id, alert)
-        await self._read_model.put_message(opp.tenant_id, "todos", todo.todo_id, todo)
+        return alert, todo
 
     async def _publish(self, spec, payload, *, key: str, tenant: str, at: datetime, event_id: str) -> None:
         await self._publisher.publish(spec, payload, key=key, tenant_id=tenant, event_time=at, event_id=event_id)
 
     async def on_account_event(self, event: events.AccountEvent, at: Position) -> None:
+        if not event.HasField("created"):
+            raise UnprocessableEvent(f"account event of {event.account_id} carries no change")
         c = event.created
         await self._read_model.put_entity(
             event.tenant_id,
@@ -160,22 +182,28 @@ class ActionsProjector:
                 "owner_id": c.owner_id,
                 "created_at": moment(event.occurred_at).isoformat(),
             },
-            at.offset,
+            at,
         )
 
     async def on_rep_event(self, event: events.RepEvent, at: Position) -> None:
+        if not event.HasField("registered"):
+            raise UnprocessableEvent(f"rep event of {event.rep_id} carries no change")
         r = event.registered
         await self._read_model.put_entity(
             event.tenant_id,
             "rep",
             event.rep_id,
             {"rep_id": event.rep_id, "display_name": r.display_name, "manager_id": r.manager_id},
-            at.offset,
+            at,
         )
 
     async def on_policy_event(self, event: events.TenantPolicyEvent, at: Position) -> None:
+        try:
+            DEFAULT_POLICY.with_stall_threshold(timedelta(seconds=event.stall.threshold_seconds))
+        except InvalidCommand as exc:
+            raise UnprocessableEvent(f"policy of {event.tenant_id}: {exc}") from exc
         await self._read_model.put_entity(
-            event.tenant_id, "policy", "process", {"stall_threshold_seconds": event.stall.threshold_seconds}, at.offset
+            event.tenant_id, "policy", "process", {"stall_threshold_seconds": event.stall.threshold_seconds}, at
         )
 
 
@@ -192,23 +220,28 @@ class StallSweeper:
     async def sweep(self) -> int:
         now = await self._clock.now()
         due = await self._stall.claim_due(now, limit=self._batch, lease_seconds=30)
-        for deadline in due:
-            tenant_id, _, opportunity_id = deadline.member.partition("/")
-            reached = events.StallDeadlineReached.FromString(deadline.payload)
-            event = events.OpportunityEvent(
-                tenant_id=tenant_id,
-                opportunity_id=opportunity_id,
-                actor_id="system",
-                occurred_at=reached.deadline,
-                stall_deadline_reached=reached,
-            )
-            await self._publisher.publish(
-                OPPORTUNITY,
-                event,
-                key=deadline.member,
-                tenant_id=tenant_id,
-                event_time=moment(reached.deadline),
-                event_id=f"stall-deadline-{deadline.member}-{moment(reached.deadline).isoformat()}",
-            )
-            await self._stall.acknowledge(deadline.member)
+        if due:
+            # One produce batch for the whole sweep; claims are acknowledged only once
+            # every expiry event is on the log (a failure leaves them to their lease).
+            await asyncio.gather(*(self._fire(deadline) for deadline in due))
+            await self._stall.acknowledge(*(deadline.member for deadline in due))
         return len(due)
+
+    async def _fire(self, deadline: DueDeadline) -> None:
+        tenant_id, _, opportunity_id = deadline.member.partition("/")
+        reached = events.StallDeadlineReached.FromString(deadline.payload)
+        event = events.OpportunityEvent(
+            tenant_id=tenant_id,
+            opportunity_id=opportunity_id,
+            actor_id="system",
+            occurred_at=reached.deadline,
+            stall_deadline_reached=reached,
+        )
+        await self._publisher.publish(
+            OPPORTUNITY,
+            event,
+            key=deadline.member,
+            tenant_id=tenant_id,
+            event_time=moment(reached.deadline),
+            event_id=deterministic_event_id("stall-deadline", deadline.member, moment(reached.deadline).isoformat()),
+        )

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from services.actions.domain.errors import AlreadyExists, InvalidCommand, NotFound, PreconditionFailed
 from services.actions.domain.evidence import ActionKind, Evidence
-from services.actions.domain.opportunity import OpportunityState
+from services.actions.domain.opportunity import OpportunityState, RecordedAction
 from services.actions.domain.pipeline import is_closed, require_stage
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -84,6 +84,7 @@ def validate_stage_change(state: OpportunityState, to_stage: str) -> bool:
 
 def validate_action(
     state: OpportunityState,
+    recorded: RecordedAction | None,
     *,
     action_id: str,
     kind: ActionKind,
@@ -91,7 +92,8 @@ def validate_action(
     occurred_at: datetime,
     now: datetime,
 ) -> bool:
-    """True when the action must be recorded; False when it was already recorded as is."""
+    """True when the action must be recorded; False when it was already recorded as is.
+    `recorded` is the action already stored under `action_id`, if any."""
     require_id(action_id, "action_id")
     if len(evidence.note) > 10_000:
         raise InvalidCommand("note", "must be at most 10000 characters")
@@ -101,7 +103,6 @@ def validate_action(
         raise InvalidCommand("occurred_at", "lies in the future")
     if occurred_at < state.opened_at:
         raise InvalidCommand("occurred_at", "is before the opportunity was opened")
-    recorded = state.action(action_id)
     if recorded is not None:
         if recorded.kind is kind and recorded.occurred_at == occurred_at:
             return False

@@ -44,15 +44,13 @@ class OpportunityState:
     last_valid_action_at: datetime | None = None
     stall_deadline: datetime | None = None
     open_alert_id: str = ""
-    actions: tuple[RecordedAction, ...] = ()
+    # Events applied; the actions themselves are kept beside the state (they grow
+    # without bound, the state must not).
     version: int = 0
 
     @property
     def key(self) -> str:
         return f"{self.tenant_id}/{self.opportunity_id}"
-
-    def action(self, action_id: str) -> RecordedAction | None:
-        return next((a for a in self.actions if a.action_id == action_id), None)
 
 
 @dataclass(frozen=True)
@@ -67,13 +65,18 @@ class DisarmStall:
 
 
 @dataclass(frozen=True)
+class StoreAction:
+    action: RecordedAction
+
+
+@dataclass(frozen=True)
 class RaiseStallAlert:
     alert_id: str
     opportunity: OpportunityState
     deadline: datetime
 
 
-Effect = ArmStall | DisarmStall | RaiseStallAlert
+Effect = ArmStall | DisarmStall | StoreAction | RaiseStallAlert
 
 
 @dataclass(frozen=True)
@@ -142,13 +145,14 @@ def action_recorded(
     actor_id: str,
     policy: ProcessPolicy,
 ) -> Outcome:
-    action = RecordedAction(action_id, kind, verdict.valid, verdict.reasons, occurred_at, actor_id)
-    updated = replace(state, actions=state.actions + (action,), version=state.version + 1)
+    stored = StoreAction(RecordedAction(action_id, kind, verdict.valid, verdict.reasons, occurred_at, actor_id))
+    updated = replace(state, version=state.version + 1)
     # Only a valid action taken in the current stage proves the opportunity is moving.
     if not verdict.valid or occurred_at < state.stage_entered_at or is_closed(state.stage):
-        return Outcome(updated)
+        return Outcome(updated, (stored,))
     latest = max(filter(None, (state.last_valid_action_at, occurred_at)))
-    return _with_stall_timer(replace(updated, last_valid_action_at=latest, open_alert_id=""), policy)
+    rearmed = _with_stall_timer(replace(updated, last_valid_action_at=latest, open_alert_id=""), policy)
+    return Outcome(rearmed.state, (stored, *rearmed.effects))
 
 
 def stall_alert_id(state: OpportunityState, deadline: datetime) -> str:

@@ -68,9 +68,19 @@ def test_stage_change_rules():
 def test_action_time_must_be_believable():
     s = state()
     with pytest.raises(InvalidCommand):
-        commands.validate_action(s, action_id="a", kind=ActionKind.CALL, evidence=Evidence(), occurred_at=T0 + timedelta(hours=1), now=T0)
+        commands.validate_action(s, None, action_id="a", kind=ActionKind.CALL, evidence=Evidence(), occurred_at=T0 + timedelta(hours=1), now=T0)
     with pytest.raises(InvalidCommand):
-        commands.validate_action(s, action_id="a", kind=ActionKind.CALL, evidence=Evidence(), occurred_at=T0 - timedelta(days=1), now=T0)
+        commands.validate_action(s, None, action_id="a", kind=ActionKind.CALL, evidence=Evidence(), occurred_at=T0 - timedelta(days=1), now=T0)
+
+
+def test_repeating_an_action_is_a_no_op_and_a_conflicting_one_is_refused():
+    s = state()
+    recorded = opp.RecordedAction("a", ActionKind.CALL, True, (), T0, "rep-1")
+    same = dict(action_id="a", kind=ActionKind.CALL, evidence=Evidence(call_duration_seconds=90), occurred_at=T0, now=T0)
+    assert commands.validate_action(s, None, **same) is True
+    assert commands.validate_action(s, recorded, **same) is False
+    with pytest.raises(AlreadyExists):
+        commands.validate_action(s, recorded, **{**same, "kind": ActionKind.EMAIL})
 
 
 def test_evidence_rules():

@@ -4,7 +4,7 @@ import pytest
 
 from services.actions.domain import opportunity as opp
 from services.actions.domain.evidence import ActionKind, Verdict
-from services.actions.domain.opportunity import ArmStall, DisarmStall, RaiseStallAlert
+from services.actions.domain.opportunity import ArmStall, DisarmStall, RaiseStallAlert, StoreAction
 from services.actions.domain.policy import DEFAULT_POLICY
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -47,21 +47,23 @@ def test_tenant_threshold_replaces_the_default():
 def test_valid_action_pushes_the_deadline_from_the_action_time():
     outcome = act(open_opportunity().state, T0 + 10 * H)
     assert outcome.state.last_valid_action_at == T0 + 10 * H
-    assert outcome.effects == (ArmStall("qualification", T0 + 58 * H),)
+    stored, armed = outcome.effects
+    assert isinstance(stored, StoreAction) and stored.action.valid
+    assert armed == ArmStall("qualification", T0 + 58 * H)
 
 
 def test_invalid_action_is_recorded_but_does_not_reset_the_timer():
     outcome = act(open_opportunity().state, T0 + 10 * H, valid=False)
-    assert outcome.state.actions[0].invalid_reasons == ("too short",)
+    (stored,) = outcome.effects
+    assert stored.action.invalid_reasons == ("too short",)
     assert outcome.state.stall_deadline == T0 + 48 * H
-    assert outcome.effects == ()
 
 
 def test_action_dated_before_the_current_stage_does_not_count_for_it():
     moved = opp.stage_changed(open_opportunity().state, "proposal", T0 + 5 * H, DEFAULT_POLICY).state
     outcome = act(moved, T0 + 1 * H)
     assert outcome.state.stall_deadline == T0 + 53 * H
-    assert outcome.effects == ()
+    assert [type(e) for e in outcome.effects] == [StoreAction]
 
 
 def test_stage_change_restarts_the_clock_and_closing_disarms_it():
@@ -104,4 +106,4 @@ def test_valid_action_after_an_alert_rearms_the_breaker():
     alerted = opp.stall_deadline_reached(open_opportunity().state, "qualification", T0 + 48 * H).state
     outcome = act(alerted, T0 + 50 * H)
     assert outcome.state.open_alert_id == ""
-    assert outcome.effects == (ArmStall("qualification", T0 + 98 * H),)
+    assert outcome.effects[1:] == (ArmStall("qualification", T0 + 98 * H),)
