@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import Envelope, Headers
 from kernel.topics import ACCOUNT, OPPORTUNITY, POLICY, REP, TopicSpec
+from services.actions.adapters.messages import action_recorded, timestamp
 from services.actions.domain.evidence import ActionKind, Evidence, verify
 from services.actions.domain.pipeline import CLOSED_STAGES, DEFAULT_STAGES
 from services.actions.domain.policy import DEFAULT_POLICY, ProcessPolicy
@@ -233,12 +233,6 @@ class Record:
         return self.spec.name, self.key.encode(), self.payload.SerializeToString(), self.headers(source)
 
 
-def _ts(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def _event_id(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
@@ -250,13 +244,13 @@ def org_records(org: Org, at: datetime, seed: int = 0) -> list[Record]:
     for tenant in org.tenants:
         for rep in tenant.reps:
             payload = events.RepEvent(
-                tenant_id=tenant.tenant_id, rep_id=rep.rep_id, actor_id=tenant.director_id, occurred_at=_ts(at),
+                tenant_id=tenant.tenant_id, rep_id=rep.rep_id, actor_id=tenant.director_id, occurred_at=timestamp(at),
                 registered=events.RepRegistered(display_name=rep.display_name, manager_id=rep.manager_id),
             )
             out.append(Record(REP, f"{tenant.tenant_id}/{rep.rep_id}", tenant.tenant_id, payload, at, _event_id(rng)))
         for account in tenant.accounts:
             payload = events.AccountEvent(
-                tenant_id=tenant.tenant_id, account_id=account.account_id, actor_id=account.owner_id, occurred_at=_ts(at),
+                tenant_id=tenant.tenant_id, account_id=account.account_id, actor_id=account.owner_id, occurred_at=timestamp(at),
                 created=events.AccountCreated(name=account.name, industry=account.industry, owner_id=account.owner_id),
             )
             out.append(Record(ACCOUNT, f"{tenant.tenant_id}/{account.account_id}", tenant.tenant_id, payload, at,
@@ -268,7 +262,7 @@ def policy_record(tenant: Tenant, stall_threshold: timedelta, at: datetime, seed
     """The tenant's stall threshold on `actions.policy.v1` (as `SetStallPolicy` writes it)."""
     DEFAULT_POLICY.with_stall_threshold(stall_threshold)  # the service's own bounds
     payload = events.TenantPolicyEvent(
-        tenant_id=tenant.tenant_id, actor_id=tenant.director_id, occurred_at=_ts(at),
+        tenant_id=tenant.tenant_id, actor_id=tenant.director_id, occurred_at=timestamp(at),
         stall=events.StallPolicy(threshold_seconds=int(stall_threshold.total_seconds())),
     )
     return Record(POLICY, tenant.tenant_id, tenant.tenant_id, payload, at, _event_id(_rng(seed, "policy", tenant.tenant_id)))
@@ -276,7 +270,7 @@ def policy_record(tenant: Tenant, stall_threshold: timedelta, at: datetime, seed
 
 def opened_record(opp: Opportunity, at: datetime, event_id: str) -> Record:
     payload = events.OpportunityEvent(
-        tenant_id=opp.tenant_id, opportunity_id=opp.opportunity_id, actor_id=opp.owner_id, occurred_at=_ts(at),
+        tenant_id=opp.tenant_id, opportunity_id=opp.opportunity_id, actor_id=opp.owner_id, occurred_at=timestamp(at),
         opened=events.OpportunityOpened(
             account_id=opp.account_id, name=opp.name, owner_id=opp.owner_id, stage=opp.stage,
             amount_cents=opp.amount_cents, currency=opp.currency,
@@ -320,12 +314,6 @@ class ActivityMix:
 
 
 _KINDS = ("visit", "call", "email", "note", "stage_change")
-_PROTO_KIND = {
-    ActionKind.CALL: events.ACTION_KIND_CALL,
-    ActionKind.EMAIL: events.ACTION_KIND_EMAIL,
-    ActionKind.VISIT: events.ACTION_KIND_VISIT,
-    ActionKind.NOTE: events.ACTION_KIND_NOTE,
-}
 
 
 @dataclass
@@ -412,7 +400,7 @@ def activity(
             to_stage = _next_stage(live.stage, rng, mix)
             payload = events.OpportunityEvent(
                 tenant_id=live.opp.tenant_id, opportunity_id=live.opp.opportunity_id, actor_id=live.opp.owner_id,
-                occurred_at=_ts(at), stage_changed=events.StageChanged(from_stage=live.stage, to_stage=to_stage),
+                occurred_at=timestamp(at), stage_changed=events.StageChanged(from_stage=live.stage, to_stage=to_stage),
             )
             live.stage = to_stage
             if to_stage in CLOSED_STAGES:
@@ -422,7 +410,7 @@ def activity(
             live.actions += 1
             payload = events.OpportunityEvent(
                 tenant_id=live.opp.tenant_id, opportunity_id=live.opp.opportunity_id, actor_id=live.opp.owner_id,
-                occurred_at=_ts(at), action_recorded=_action(what, f"act-{action_seq:08d}", rng, mix, policy),
+                occurred_at=timestamp(at), action_recorded=_action(what, f"act-{action_seq:08d}", rng, mix, policy),
             )
         yield Record(OPPORTUNITY, live.opp.key, live.opp.tenant_id, payload, at, event_id)
 
@@ -451,14 +439,4 @@ def _action(what: str, action_id: str, rng: random.Random, mix: ActivityMix, pol
     else:
         kind = ActionKind.NOTE
         evidence = Evidence(note=rng.choice(_SHORT_NOTES if rng.random() < mix.short_note else _NOTES))
-    verdict = verify(kind, evidence, policy)
-    return events.ActionRecorded(
-        action_id=action_id,
-        kind=_PROTO_KIND[kind],
-        call_duration_seconds=evidence.call_duration_seconds,
-        email_message_id=evidence.email_message_id,
-        checkin_id=evidence.checkin_id,
-        note=evidence.note,
-        valid=verdict.valid,
-        invalid_reasons=list(verdict.reasons),
-    )
+    return action_recorded(action_id, kind, evidence, verify(kind, evidence, policy))

@@ -17,6 +17,7 @@ from kernel.grpc_server import current_principal
 from kernel.kafka import EventPublisher
 from kernel.topics import ACCOUNT, OPPORTUNITY, POLICY, REP, TopicSpec
 from services.actions.adapters.messages import (
+    action_recorded,
     action_to_proto,
     kind_from_proto,
     moment,
@@ -261,16 +262,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             opportunity_id=state.opportunity_id,
             actor_id=principal.subject,
             occurred_at=timestamp(occurred_at),
-            action_recorded=events.ActionRecorded(
-                action_id=request.action_id,
-                kind=request.kind,
-                call_duration_seconds=evidence.call_duration_seconds,
-                email_message_id=evidence.email_message_id,
-                checkin_id=evidence.checkin_id,
-                note=evidence.note,
-                valid=verdict.valid,
-                invalid_reasons=list(verdict.reasons),
-            ),
+            action_recorded=action_recorded(request.action_id, kind, evidence, verdict),
         )
         at = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)
         updated = await self._view(await self._visible(principal, state.opportunity_id, at))

@@ -9,7 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from dealpulse.actions.v1 import actions_service_pb2 as api
 from dealpulse.actions.v1 import events_pb2 as events
 from services.actions.domain.errors import InvalidCommand
-from services.actions.domain.evidence import ActionKind
+from services.actions.domain.evidence import ActionKind, Evidence, Verdict
 from services.actions.domain.opportunity import OpportunityState, RecordedAction
 
 _KIND_TO_PROTO = {
@@ -42,6 +42,20 @@ def timestamp(moment: datetime | None) -> Timestamp | None:
 
 def moment(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=timezone.utc)
+
+
+def action_recorded(action_id: str, kind: ActionKind, evidence: Evidence, verdict: Verdict) -> events.ActionRecorded:
+    """The event of an action as submitted, with the verifier's verdict."""
+    return events.ActionRecorded(
+        action_id=action_id,
+        kind=kind_to_proto(kind),
+        call_duration_seconds=evidence.call_duration_seconds,
+        email_message_id=evidence.email_message_id,
+        checkin_id=evidence.checkin_id,
+        note=evidence.note,
+        valid=verdict.valid,
+        invalid_reasons=list(verdict.reasons),
+    )
 
 
 def action_to_proto(action: RecordedAction) -> api.Action:
