@@ -62,16 +62,14 @@ LOCK_FILE="$KAFKA_RUN/.lock"
 LOG_DIR="$RUN_DIR/logs"
 LOG_FILE="$LOG_DIR/kafka.log"
 
+COMPONENT=kafka
+# shellcheck source=deploy/local/lib.sh
+source "$SCRIPT_DIR/lib.sh"
+
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 
-log() { printf 'kafka: %s\n' "$*" >&2; }
-die() { printf 'kafka: ERROR: %s\n' "$*" >&2; exit 1; }
 
-usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-}
 
-is_port() { [[ "$1" =~ ^[0-9]+$ ]] && (( $1 > 0 && $1 < 65536 )); }
 
 check_env() {
     is_port "$KAFKA_PORT" || die "KAFKA_PORT must be a TCP port number, got '$KAFKA_PORT'"
@@ -163,7 +161,6 @@ broker_pid() {
     return 1
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Runs a Kafka CLI class in a small, fast-starting, quiet JVM (bounded by a
 # timeout so a hung tool can never hang this script).
@@ -186,14 +183,6 @@ broker_ready() {
     fi
 }
 
-tail_log() {
-    if [[ -f "$LOG_FILE" ]]; then
-        log "last 40 lines of $LOG_FILE:"
-        tail -n 40 "$LOG_FILE" >&2
-    else
-        log "no log file at $LOG_FILE"
-    fi
-}
 
 # ---------------------------------------------------------------------------
 # config
@@ -321,11 +310,6 @@ format_storage() {
 # commands
 # ---------------------------------------------------------------------------
 
-with_lock() {
-    mkdir -p "$KAFKA_RUN"
-    exec 9>"$LOCK_FILE"
-    flock -w 300 9 || die "another kafka.sh has held $LOCK_FILE for 300 s; giving up"
-}
 
 cmd_start() {
     check_env

@@ -40,15 +40,14 @@ LOCK_FILE="$REDIS_DIR/.lock"
 LOG_DIR="$RUN_DIR/logs"
 LOG_FILE="$LOG_DIR/redis.log"
 
-log() { printf 'redis: %s\n' "$*" >&2; }
-die() { printf 'redis: ERROR: %s\n' "$*" >&2; exit 1; }
+COMPONENT=redis
+# shellcheck source=deploy/local/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
-usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-}
+
 
 check_env() {
-    if ! [[ "$REDIS_PORT" =~ ^[0-9]+$ ]] || (( REDIS_PORT < 1 || REDIS_PORT > 65535 )); then
+    if ! is_port "$REDIS_PORT"; then
         die "REDIS_PORT must be a TCP port number, got '$REDIS_PORT'"
     fi
     [[ "$REDIS_START_TIMEOUT" =~ ^[0-9]+$ ]] || die "REDIS_START_TIMEOUT must be a number of seconds, got '$REDIS_START_TIMEOUT'"
@@ -58,7 +57,6 @@ cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 
 ping_ok() { [[ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Prints the server pid when the pid file points at a live redis-server;
 # removes a stale pid file.
@@ -75,20 +73,7 @@ server_pid() {
     return 1
 }
 
-tail_log() {
-    if [[ -f "$LOG_FILE" ]]; then
-        log "last 40 lines of $LOG_FILE:"
-        tail -n 40 "$LOG_FILE" >&2
-    else
-        log "no log file at $LOG_FILE"
-    fi
-}
 
-with_lock() {
-    mkdir -p "$REDIS_DIR"
-    exec 9>"$LOCK_FILE"
-    flock -w 300 9 || die "another redis.sh has held $LOCK_FILE for 300 s; giving up"
-}
 
 cmd_install() {
     if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
