@@ -28,7 +28,7 @@ def test_token_round_trip_and_rejections():
     with pytest.raises(AuthError):
         verifier.verify("")
     with pytest.raises(AuthError):
-        verifier.verify(jwt.encode({"sub": "x"}, "other-secret", algorithm="HS256"))
+        verifier.verify(jwt.encode({"sub": "x"}, "another-secret-of-at-least-32-bytes", algorithm="HS256"))
     expired = mint_token(settings, subject="ann", tenant="acme", roles=["rep"], ttl_seconds=-10)
     with pytest.raises(AuthError, match="expired"):
         verifier.verify(expired)
