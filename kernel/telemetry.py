@@ -17,25 +17,29 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
 
-def setup_tracing(service_name: str, exporter: SpanExporter | None = None) -> TracerProvider:
+def setup_tracing(service_name: str, exporter: SpanExporter | None = None) -> TracerProvider | None:
     """Install the process-wide tracer provider (once; later calls return it).
 
     `exporter` is for tests (an in-memory exporter, exported synchronously); otherwise
-    spans go to the OTLP endpoint when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and are
-    only propagated (not exported) when it is not.
+    spans go to the OTLP endpoint when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. With
+    neither, no SDK is installed: recording spans nobody exports costs the stream
+    worker measurable CPU per event, and incoming `traceparent` headers are still
+    passed on by the API's non-recording spans.
     """
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         if exporter is not None:
             current.add_span_processor(SimpleSpanProcessor(exporter))
         return current
+    if exporter is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return None
     provider = TracerProvider(
         resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
                                   "service.namespace": "dealpulse"})
     )
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-    elif os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    else:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
