@@ -8,6 +8,7 @@ secret for local use; RS256 with a JWKS endpoint in real deployments.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from dataclasses import dataclass
 
@@ -18,6 +19,14 @@ from kernel.config import Settings, get_settings
 ROLES = frozenset(
     {"rep", "manager", "director", "presales", "delivery", "finance", "marketing", "admin"}
 )
+# Roles that see and act on their whole tenant, not only on what they own.
+MANAGING_ROLES = frozenset({"manager", "director", "admin"})
+# Roles that work the pipeline: open opportunities and record actions.
+SELLING_ROLES = frozenset({"rep"}) | MANAGING_ROLES
+
+# Tenant ids become parts of topic keys and Redis keys: a strict alphabet keeps one
+# tenant's keys from ever spelling another's.
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,11 @@ class TokenVerifier:
         self._settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
 
+    @property
+    def fetches_keys(self) -> bool:
+        """True when verifying may fetch signing keys over the network (JWKS)."""
+        return self._jwks is not None
+
     def verify(self, token: str) -> Principal:
         if not token:
             raise AuthError("missing bearer token")
@@ -59,8 +73,10 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
         tenant, roles = claims["tenant"], claims["roles"]
-        if not isinstance(tenant, str) or not tenant:
-            raise AuthError("invalid token: tenant must be a non-empty string")
+        if not isinstance(tenant, str) or not _TENANT.match(tenant):
+            raise AuthError("invalid token: tenant must be 1-63 lowercase letters, digits or '-'")
+        if not str(claims["sub"]).strip():
+            raise AuthError("invalid token: sub must not be empty")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise AuthError("invalid token: roles must be a list of strings")
         return Principal(subject=str(claims["sub"]), tenant=tenant, roles=frozenset(roles))
@@ -70,6 +86,8 @@ def mint_token(
     settings: Settings, *, subject: str, tenant: str, roles: list[str], ttl_seconds: int = 8 * 3600
 ) -> str:
     """A locally signed token (HS256 only: RS256 keys belong to the identity provider)."""
+    if not _TENANT.match(tenant):
+        raise ValueError("tenant must be 1-63 lowercase letters, digits or '-'")
     unknown = set(roles) - ROLES
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}; known: {sorted(ROLES)}")

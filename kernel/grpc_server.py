@@ -62,7 +62,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             try:
                 if scheme.lower() != "bearer":
                     raise AuthError("missing bearer token")
-                principal = verifier.verify(token.strip())
+                # Fetching signing keys (JWKS) is blocking network I/O: keep it off the loop.
+                principal = (
+                    await asyncio.to_thread(verifier.verify, token.strip())
+                    if verifier.fetches_keys
+                    else verifier.verify(token.strip())
+                )
             except AuthError as exc:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             _principal.set(principal)
@@ -119,8 +124,6 @@ async def serve(
 
 def run_placeholder(service: str, settings: Settings) -> None:
     """Boot a service that has no API yet: it answers gRPC health and nothing else."""
-    import asyncio
-
     from kernel.telemetry import setup_logging, setup_tracing
 
     setup_logging()

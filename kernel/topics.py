@@ -1,8 +1,9 @@
 """The topic registry: the single source for every topic's name, key, partitions,
 retention, schema and owner.
 
-Topic creation (`python -m kernel.topics create`), the Strimzi `KafkaTopic` resources
-and the AsyncAPI catalogue are all generated from this list, so they cannot drift.
+Topic creation (`python -m kernel.topic_admin create`), the Strimzi `KafkaTopic`
+resources and the AsyncAPI catalogue (`python -m tools.render_topics`) are all
+generated from this list, so they cannot drift.
 """
 
 from __future__ import annotations

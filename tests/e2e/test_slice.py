@@ -184,3 +184,34 @@ def test_bad_input_gets_a_clear_error_and_writes_nothing(people, settings):
         problem = reply.json()
         assert problem["status"] == reply.status_code and problem["title"]
     assert end_offsets(settings, ACTIONS_TOPICS) == before
+
+
+def test_reps_work_only_on_their_own_opportunities(people, settings, tenant):
+    bob, ann = people["bob"], people["ann"]
+    carol = people["person"]("carol", "rep")
+    opportunity = open_opportunity(bob)
+    attempts = [
+        carol.get(f"/v1/opportunities/{opportunity}"),
+        carol.post(f"/v1/opportunities/{opportunity}/stage", json={"to_stage": "proposal"}),
+        carol.post(f"/v1/opportunities/{opportunity}/actions", json={"action_id": "c1", "kind": "call", "call_duration_seconds": 600}),
+        carol.post(
+            "/v1/opportunities",
+            json={"opportunity_id": new_id("opp"), "account_id": "any", "name": "x", "owner_id": "bob", "amount_cents": 1, "currency": "CNY"},
+        ),
+    ]
+    assert [a.status_code for a in attempts] == [403, 403, 403, 403], [a.text for a in attempts]
+    assert ann.get(f"/v1/opportunities/{opportunity}").status_code == 200
+    assert ann.post(f"/v1/opportunities/{opportunity}/stage", json={"to_stage": "proposal"}).status_code == 200
+
+
+def test_a_retried_action_is_recorded_once_and_a_changed_one_is_refused(people):
+    bob = people["bob"]
+    opportunity = open_opportunity(bob)
+    body = {"action_id": new_id("act"), "kind": "call", "call_duration_seconds": 600}
+    first = bob.post(f"/v1/opportunities/{opportunity}/actions", json=body)
+    again = bob.post(f"/v1/opportunities/{opportunity}/actions", json=body)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json()["action"] == first.json()["action"]
+    assert len(bob.get(f"/v1/opportunities/{opportunity}").json()["actions"]) == 1
+    changed = bob.post(f"/v1/opportunities/{opportunity}/actions", json={**body, "call_duration_seconds": 30})
+    assert changed.status_code == 409, changed.text

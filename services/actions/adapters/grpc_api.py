@@ -4,14 +4,17 @@ projection shows it (read-your-own-write), answer from the projection."""
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime, timedelta
 
 import grpc
+from aiokafka.errors import KafkaError
+from redis.exceptions import RedisError
 
 from dealpulse.actions.v1 import actions_service_pb2 as api
 from dealpulse.actions.v1 import actions_service_pb2_grpc as api_grpc
 from dealpulse.actions.v1 import events_pb2 as events
-from kernel.auth import Principal
+from kernel.auth import MANAGING_ROLES, SELLING_ROLES, Principal
 from kernel.clock import Clock
 from kernel.grpc_server import current_principal
 from kernel.kafka import EventPublisher
@@ -37,9 +40,11 @@ from services.actions.domain.errors import (
 from services.actions.domain.evidence import Evidence, verify
 from services.actions.domain.opportunity import OpportunityState
 from services.actions.domain.pipeline import DEFAULT_STAGES
+from services.actions.domain.visibility import may_see_alert, may_see_todo
 
-SELLERS = ("rep", "manager", "director", "admin")
-MANAGERS = ("manager", "director", "admin")
+log = logging.getLogger(__name__)
+SELLERS = tuple(sorted(SELLING_ROLES))
+MANAGERS = tuple(sorted(MANAGING_ROLES))
 
 _STATUS = {
     InvalidCommand: grpc.StatusCode.INVALID_ARGUMENT,
@@ -65,6 +70,9 @@ def _rpc(*roles: str):
                 await context.abort(_STATUS[type(exc)], str(exc))
             except ProjectionLag as exc:
                 await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
+            except (RedisError, KafkaError) as exc:
+                log.exception("%s failed on its store or broker", method.__name__)
+                await context.abort(grpc.StatusCode.UNAVAILABLE, f"temporarily unavailable ({type(exc).__name__}); retry")
 
         return handler
 
@@ -92,10 +100,13 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         return opportunity_to_proto(state, await self._read_model.actions(state.tenant_id, state.opportunity_id))
 
     async def _opportunity(self, principal: Principal, opportunity_id: str) -> OpportunityState:
+        """The caller's opportunity: a rep works on the ones they own, managers on all
+        of their tenant's (a rep resetting a colleague's stall timer defeats it)."""
         commands.require_id(opportunity_id, "opportunity_id")
         found = await self._read_model.opportunity(principal.tenant, opportunity_id)
         if found is None:
             raise NotFound(f"opportunity {opportunity_id} not found")
+        _require_owner_or_manager(principal, found[0].owner_id, f"opportunity {opportunity_id}")
         return found[0]
 
     async def _visible(self, principal: Principal, opportunity_id: str, at: Position) -> OpportunityState:
@@ -116,6 +127,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         commands.require_id(request.account_id, "account_id")
         name = commands.require_text(request.name, "name")
         owner_id = commands.require_id(request.owner_id or principal.subject, "owner_id")
+        _require_owner_or_manager(principal, owner_id, f"an account owned by {owner_id}")
         existing = await self._read_model.entity(principal.tenant, "account", request.account_id)
         if existing:
             account = existing[0]
@@ -131,6 +143,8 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         )
         at = await self._append(ACCOUNT, event, key=f"{principal.tenant}/{request.account_id}", tenant=principal.tenant)
         account = await self._entity_visible(principal, "account", request.account_id, at)
+        if (account["name"], account["industry"], account["owner_id"]) != (name, request.industry, owner_id):
+            raise AlreadyExists(f"account {request.account_id} was created concurrently with other details")
         return api.CreateAccountResponse(account=_account(account))
 
     @_rpc()
@@ -195,6 +209,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             amount_cents=request.amount_cents,
             currency=request.currency,
         )
+        _require_owner_or_manager(principal, command.owner_id, f"an opportunity owned by {command.owner_id}")
         existing = await self._read_model.opportunity(principal.tenant, request.opportunity_id) if request.opportunity_id else None
         account = await self._read_model.entity(principal.tenant, "account", request.account_id) if request.account_id else None
         if not commands.validate_open(command, existing[0] if existing else None, account is not None):
@@ -216,6 +231,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         key = f"{principal.tenant}/{command.opportunity_id}"
         at = await self._append(OPPORTUNITY, event, key=key, tenant=principal.tenant)
         state = await self._visible(principal, command.opportunity_id, at)
+        commands.validate_open(command, state, account_exists=True)  # a racing open with other details wins
         return api.OpenOpportunityResponse(opportunity=await self._view(state))
 
     @_rpc()
@@ -237,6 +253,8 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         )
         at = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)
         moved = await self._visible(principal, state.opportunity_id, at)
+        if moved.stage != request.to_stage:
+            raise PreconditionFailed(f"the opportunity changed concurrently and is now in {moved.stage}; retry")
         return api.ChangeStageResponse(opportunity=await self._view(moved))
 
     @_rpc(*SELLERS)
@@ -244,7 +262,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         state = await self._opportunity(principal, request.opportunity_id)
         kind = kind_from_proto(request.kind)
         now = await self._clock.now()
-        occurred_at = moment(request.occurred_at) if request.HasField("occurred_at") else now
+        stated_time = moment(request.occurred_at) if request.HasField("occurred_at") else None
         evidence = Evidence(
             call_duration_seconds=request.call_duration_seconds,
             email_message_id=request.email_message_id,
@@ -253,10 +271,11 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         )
         recorded = await self._read_model.action(principal.tenant, state.opportunity_id, request.action_id)
         if not commands.validate_action(
-            state, recorded, action_id=request.action_id, kind=kind, evidence=evidence, occurred_at=occurred_at, now=now
+            state, recorded, action_id=request.action_id, kind=kind, evidence=evidence, occurred_at=stated_time, now=now
         ):
             return api.RecordActionResponse(opportunity=await self._view(state), action=action_to_proto(recorded))
         verdict = verify(kind, evidence, await self._read_model.policy(principal.tenant))
+        occurred_at = stated_time or now
         event = events.OpportunityEvent(
             tenant_id=principal.tenant,
             opportunity_id=state.opportunity_id,
@@ -276,8 +295,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         visible = [
             a
             for a in alerts
-            if (not request.opportunity_id or a.opportunity_id == request.opportunity_id)
-            and (principal.has_any(*MANAGERS) or principal.subject in (a.owner_id, a.manager_id))
+            if (not request.opportunity_id or a.opportunity_id == request.opportunity_id) and may_see_alert(principal, a)
         ]
         visible.sort(key=lambda a: (a.raised_at.seconds, a.alert_id))
         return api.ListAlertsResponse(alerts=visible)
@@ -285,16 +303,19 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
     @_rpc()
     async def ListTodos(self, request: api.ListTodosRequest, principal: Principal):
         todos = await self._read_model.messages(principal.tenant, "todos", events.TodoCreated)
-        assignee = request.assignee_id or principal.subject
-        if assignee != principal.subject and not principal.has_any(*MANAGERS):
-            raise Forbidden("only managers may read another person's to-dos")
-        mine = [
-            t
-            for t in todos
-            if t.assignee_id == assignee or (not t.assignee_id and t.assignee_role in principal.roles)
-        ]
+        if request.assignee_id and request.assignee_id != principal.subject:
+            if not principal.has_any(*MANAGERS):
+                raise Forbidden("only managers may read another person's to-dos")
+            mine = [t for t in todos if t.assignee_id == request.assignee_id]
+        else:
+            mine = [t for t in todos if may_see_todo(principal, t)]
         mine.sort(key=lambda t: (t.due_at.seconds, t.todo_id))
         return api.ListTodosResponse(todos=mine)
+
+
+def _require_owner_or_manager(principal: Principal, owner_id: str, what: str) -> None:
+    if principal.subject != owner_id and not principal.has_any(*MANAGERS):
+        raise Forbidden(f"only its owner or a manager may work on {what}")
 
 
 def _account(account: dict) -> api.Account:

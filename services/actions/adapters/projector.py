@@ -21,9 +21,9 @@ from services.actions.adapters.messages import kind_from_proto, moment, timestam
 from services.actions.adapters.read_models import ActionsReadModel, Position
 from services.actions.domain import opportunity as domain
 from services.actions.domain.errors import InvalidCommand
-from services.actions.domain.evidence import Verdict
+from services.actions.domain.evidence import Evidence, Verdict
 from services.actions.domain.opportunity import ArmStall, DisarmStall, Outcome, RaiseStallAlert, StoreAction
-from services.actions.domain.pipeline import DEFAULT_STAGES
+from services.actions.domain.pipeline import DEFAULT_STAGES, is_closed
 from services.actions.domain.policy import DEFAULT_POLICY, ProcessPolicy
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,11 @@ class ActionsProjector:
         state = found[0] if found else None
         occurred_at = moment(event.occurred_at)
         change = event.WhichOneof("change")
-        if change == "opened":
-            if state is not None:
-                log.warning("ignoring a second opening of %s", envelope.subject)
-                return
+        if change == "opened" and state is not None:
+            # Two racing opens both passed validation; the first wins, and recording
+            # the position lets the second caller see that and get its conflict.
+            outcome = Outcome(state)
+        elif change == "opened":
             o = event.opened
             outcome = domain.opened(
                 tenant_id=event.tenant_id,
@@ -68,10 +69,15 @@ class ActionsProjector:
             log.warning("ignoring %s for unknown opportunity %s", change, envelope.subject)
             return
         elif change == "stage_changed":
-            to_stage = event.stage_changed.to_stage
-            if to_stage not in DEFAULT_STAGES:
-                raise UnprocessableEvent(f"unknown stage {to_stage!r}")
-            outcome = domain.stage_changed(state, to_stage, occurred_at, policy)
+            change_ = event.stage_changed
+            if change_.to_stage not in DEFAULT_STAGES:
+                raise UnprocessableEvent(f"unknown stage {change_.to_stage!r}")
+            if change_.from_stage != state.stage or is_closed(state.stage):
+                # Validated against a state another command has since changed: not
+                # applied; the caller reads the current stage back and gets a conflict.
+                outcome = Outcome(state)
+            else:
+                outcome = domain.stage_changed(state, change_.to_stage, occurred_at, policy)
         elif change == "action_recorded":
             a = event.action_recorded
             try:
@@ -82,6 +88,12 @@ class ActionsProjector:
                 state,
                 action_id=a.action_id,
                 kind=kind,
+                evidence=Evidence(
+                    call_duration_seconds=a.call_duration_seconds,
+                    email_message_id=a.email_message_id,
+                    checkin_id=a.checkin_id,
+                    note=a.note,
+                ),
                 verdict=Verdict(a.valid, tuple(a.invalid_reasons)),
                 occurred_at=occurred_at,
                 actor_id=event.actor_id,
@@ -171,6 +183,7 @@ class ActionsProjector:
         if not event.HasField("created"):
             raise UnprocessableEvent(f"account event of {event.account_id} carries no change")
         c = event.created
+        # Accounts are created once: a racing create with other details loses.
         await self._read_model.put_entity(
             event.tenant_id,
             "account",
@@ -183,6 +196,7 @@ class ActionsProjector:
                 "created_at": moment(event.occurred_at).isoformat(),
             },
             at,
+            keep_existing=True,
         )
 
     async def on_rep_event(self, event: events.RepEvent, at: Position) -> None:
@@ -220,15 +234,21 @@ class StallSweeper:
     async def sweep(self) -> int:
         now = await self._clock.now()
         due = await self._stall.claim_due(now, limit=self._batch, lease_seconds=30)
-        if due:
-            # One produce batch for the whole sweep; claims are acknowledged only once
-            # every expiry event is on the log (a failure leaves them to their lease).
-            await asyncio.gather(*(self._fire(deadline) for deadline in due))
-            await self._stall.acknowledge(*(deadline.member for deadline in due))
-        return len(due)
+        if not due:
+            return 0
+        # One produce batch for the whole sweep. A claim is acknowledged only once its
+        # expiry event is on the log; one that failed is left to its lease.
+        results = await asyncio.gather(*(self._fire(deadline) for deadline in due), return_exceptions=True)
+        fired = [deadline.member for deadline, result in zip(due, results) if not isinstance(result, BaseException)]
+        for deadline, result in zip(due, results):
+            if isinstance(result, BaseException):
+                log.error("firing the stall deadline of %s failed: %r", deadline.member, result)
+        if fired:
+            await self._stall.acknowledge(*fired)
+        return len(fired)
 
     async def _fire(self, deadline: DueDeadline) -> None:
-        tenant_id, _, opportunity_id = deadline.member.partition("/")
+        tenant_id, _, opportunity_id = deadline.member.rpartition("/")
         reached = events.StallDeadlineReached.FromString(deadline.payload)
         event = events.OpportunityEvent(
             tenant_id=tenant_id,

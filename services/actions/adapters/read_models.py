@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from services.actions.domain.evidence import ActionKind
+from services.actions.domain.evidence import ActionKind, Evidence
 from services.actions.domain.opportunity import OpportunityState, RecordedAction
 from services.actions.domain.policy import DEFAULT_POLICY, ProcessPolicy
 
@@ -87,6 +87,7 @@ def action_to_json(action: RecordedAction) -> str:
         {
             "action_id": action.action_id,
             "kind": action.kind.value,
+            "evidence": asdict(action.evidence),
             "valid": action.valid,
             "invalid_reasons": list(action.invalid_reasons),
             "occurred_at": action.occurred_at.isoformat(),
@@ -100,6 +101,7 @@ def action_from_json(raw: str | bytes) -> RecordedAction:
     return RecordedAction(
         action_id=a["action_id"],
         kind=ActionKind(a["kind"]),
+        evidence=Evidence(**a["evidence"]),
         valid=a["valid"],
         invalid_reasons=tuple(a["invalid_reasons"]),
         occurred_at=datetime.fromisoformat(a["occurred_at"]),
@@ -170,11 +172,17 @@ class ActionsReadModel:
         data = json.loads(raw)
         return data["entity"], Position(data["partition"], data["offset"])
 
-    async def put_entity(self, tenant: str, kind: str, entity_id: str, entity: dict, at: Position) -> bool:
-        """Store unless this position is already reflected; True if stored."""
+    async def put_entity(
+        self, tenant: str, kind: str, entity_id: str, entity: dict, at: Position, *, keep_existing: bool = False
+    ) -> bool:
+        """Store unless this position is already reflected; True if stored. With
+        `keep_existing`, an entity already there stays as it is and only the position
+        moves on, so a caller waiting for this event still sees it processed."""
         current = await self.entity(tenant, kind, entity_id)
         if current and current[1].covers(at):
             return False
+        if current and keep_existing:
+            entity = current[0]
         record = {"entity": entity, "partition": at.partition, "offset": at.offset}
         await self._redis.set(self.key(tenant, kind, entity_id), json.dumps(record))
         return True

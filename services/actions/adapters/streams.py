@@ -7,37 +7,33 @@ import asyncio
 import logging
 
 import faust
-from aiokafka.errors import KafkaError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import EnvelopeError, decode
 from kernel.faust_app import registry_topic, send_dead_letter
 from kernel.topics import ACCOUNT, OPPORTUNITY, POLICY, REP, TopicSpec
-from services.actions.adapters.projector import ActionsProjector, StallSweeper
+from services.actions.adapters.projector import ActionsProjector, StallSweeper, UnprocessableEvent
 from services.actions.adapters.read_models import Position
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_SECONDS = 0.2
 MAX_RETRY_DELAY_SECONDS = 5.0
-# Failures that pass by themselves: the store or the broker is restarting.
-TRANSIENT_ERRORS = (RedisConnectionError, RedisTimeoutError, KafkaError, OSError, asyncio.TimeoutError)
 
 
-async def _until_applied(handle, envelope, payload, at: Position) -> None:
-    """Retry in place while Redis or the broker is away: skipping would lose the event,
-    and moving on would apply later events of the same entity out of order. Anything
-    else is a bug or a bad record; retrying it would stall every tenant, so it goes to
-    the dead-letter topic."""
+async def _retrying(what: str, attempt) -> None:
+    """Retry in place until it succeeds. Skipping would lose a valid event and moving
+    on would apply later events of the same entity out of order; a persistent failure
+    shows up as consumer lag and this log line, not as silent loss."""
     delay = 0.1
     while True:
         try:
-            await handle(envelope, payload, at)
+            await attempt()
             return
-        except TRANSIENT_ERRORS:
-            log.exception("applying %s at %s failed; retrying in %.1fs", envelope.event_id, at, delay)
+        except UnprocessableEvent:
+            raise
+        except Exception:
+            log.exception("%s failed; retrying in %.1fs", what, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
 
@@ -52,17 +48,21 @@ def _agent(app: faust.App, spec: TopicSpec, message_type, handle):
                 if envelope.tenant_id != payload.tenant_id:
                     raise EnvelopeError("ce_tenantid does not match the payload's tenant_id")
             except EnvelopeError as exc:
-                log.warning("dead-lettering %s@%d: %s", spec.name, event.message.offset, exc)
-                await send_dead_letter(app, spec, event, str(exc))
+                await _park(app, spec, event, str(exc))
                 continue
+            at = Position(event.message.partition, event.message.offset)
             try:
-                await _until_applied(handle, envelope, payload, Position(event.message.partition, event.message.offset))
-            except Exception as exc:
-                log.exception("dead-lettering %s@%d: cannot apply it", spec.name, event.message.offset)
-                await send_dead_letter(app, spec, event, f"cannot apply: {type(exc).__name__}: {exc}")
+                await _retrying(f"applying {spec.name}@{at.partition}:{at.offset}", lambda: handle(envelope, payload, at))
+            except UnprocessableEvent as exc:
+                await _park(app, spec, event, f"cannot apply: {exc}")
 
     consume.__name__ = f"project_{spec.name.replace('.', '_')}"
     return app.agent(registry_topic(app, spec), name=consume.__name__)(consume)
+
+
+async def _park(app: faust.App, spec: TopicSpec, event, reason: str) -> None:
+    log.warning("dead-lettering %s@%d: %s", spec.name, event.message.offset, reason)
+    await _retrying(f"dead-lettering {spec.name}@{event.message.offset}", lambda: send_dead_letter(app, spec, event, reason))
 
 
 def install(app: faust.App, projector: ActionsProjector, sweeper: StallSweeper) -> None:

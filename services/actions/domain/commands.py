@@ -89,23 +89,25 @@ def validate_action(
     action_id: str,
     kind: ActionKind,
     evidence: Evidence,
-    occurred_at: datetime,
+    occurred_at: datetime | None,
     now: datetime,
 ) -> bool:
-    """True when the action must be recorded; False when it was already recorded as is.
-    `recorded` is the action already stored under `action_id`, if any."""
+    """True when the action must be recorded; False when it repeats the one already
+    stored under `action_id` (a client retry). `occurred_at` is None when the client
+    left it to the service: a retry then cannot restate it, so it is not compared."""
     require_id(action_id, "action_id")
     if len(evidence.note) > 10_000:
         raise InvalidCommand("note", "must be at most 10000 characters")
     if evidence.call_duration_seconds < 0:
         raise InvalidCommand("call_duration_seconds", "must not be negative")
-    if occurred_at > now + MAX_CLOCK_SKEW:
-        raise InvalidCommand("occurred_at", "lies in the future")
-    if occurred_at < state.opened_at:
-        raise InvalidCommand("occurred_at", "is before the opportunity was opened")
+    if occurred_at is not None:
+        if occurred_at > now + MAX_CLOCK_SKEW:
+            raise InvalidCommand("occurred_at", "lies in the future")
+        if occurred_at < state.opened_at:
+            raise InvalidCommand("occurred_at", "is before the opportunity was opened")
     if recorded is not None:
-        if recorded.kind is kind and recorded.occurred_at == occurred_at:
+        same_time = occurred_at is None or recorded.occurred_at == occurred_at
+        if recorded.kind is kind and recorded.evidence == evidence and same_time:
             return False
         raise AlreadyExists(f"action {action_id} was already recorded with other details")
     return True
-

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from services.actions.domain.evidence import ActionKind, Verdict
+from services.actions.domain.evidence import ActionKind, Evidence, Verdict
 from services.actions.domain.pipeline import is_closed
 from services.actions.domain.policy import ProcessPolicy
 
@@ -23,6 +23,7 @@ _ALERT_NAMESPACE = uuid.UUID("0b7e2f0c-52a4-4f53-9a57-2c1f6e4d8a10")
 class RecordedAction:
     action_id: str
     kind: ActionKind
+    evidence: Evidence
     valid: bool
     invalid_reasons: tuple[str, ...]
     occurred_at: datetime
@@ -140,12 +141,13 @@ def action_recorded(
     *,
     action_id: str,
     kind: ActionKind,
+    evidence: Evidence,
     verdict: Verdict,
     occurred_at: datetime,
     actor_id: str,
     policy: ProcessPolicy,
 ) -> Outcome:
-    stored = StoreAction(RecordedAction(action_id, kind, verdict.valid, verdict.reasons, occurred_at, actor_id))
+    stored = StoreAction(RecordedAction(action_id, kind, evidence, verdict.valid, verdict.reasons, occurred_at, actor_id))
     updated = replace(state, version=state.version + 1)
     # Only a valid action taken in the current stage proves the opportunity is moving.
     if not verdict.valid or occurred_at < state.stage_entered_at or is_closed(state.stage):

@@ -15,7 +15,7 @@ from services.gateway.adapters.alert_feed import FeedEvent
 from services.gateway.api import mapping
 from services.gateway.api.deps import ActionsClient, CurrentPrincipal, LiveFeed
 from services.gateway.api.problems import PROBLEM_RESPONSES
-from services.gateway.domain.visibility import may_see_alert, may_see_todo
+from services.actions.domain.visibility import may_see_alert, may_see_todo
 
 router = APIRouter(prefix="/v1", tags=["alerts"], responses=PROBLEM_RESPONSES)
 
@@ -23,18 +23,18 @@ router = APIRouter(prefix="/v1", tags=["alerts"], responses=PROBLEM_RESPONSES)
 PING_SECONDS = 15
 
 
-# The service filters these lists too; the gateway applies the same visibility rule
-# as on the live stream so the two never disagree about what a caller sees.
+# The service filters the lists with the same visibility rule the live stream uses
+# (services/actions/domain/visibility.py), so the two never disagree.
 @router.get("/alerts")
-async def list_alerts(principal: CurrentPrincipal, actions: ActionsClient, opportunity_id: str = "") -> dict[str, Any]:
+async def list_alerts(actions: ActionsClient, opportunity_id: str = "") -> dict[str, Any]:
     response = await actions.call("ListAlerts", pb.ListAlertsRequest(opportunity_id=opportunity_id))
-    return {"alerts": [mapping.message_json(a) for a in response.alerts if may_see_alert(principal, a)]}
+    return {"alerts": [mapping.message_json(a) for a in response.alerts]}
 
 
 @router.get("/todos")
-async def list_todos(principal: CurrentPrincipal, actions: ActionsClient) -> dict[str, Any]:
+async def list_todos(actions: ActionsClient) -> dict[str, Any]:
     response = await actions.call("ListTodos", pb.ListTodosRequest())
-    return {"todos": [mapping.message_json(t) for t in response.todos if may_see_todo(principal, t)]}
+    return {"todos": [mapping.message_json(t) for t in response.todos]}
 
 
 @router.get(

@@ -75,12 +75,16 @@ def test_action_time_must_be_believable():
 
 def test_repeating_an_action_is_a_no_op_and_a_conflicting_one_is_refused():
     s = state()
-    recorded = opp.RecordedAction("a", ActionKind.CALL, True, (), T0, "rep-1")
-    same = dict(action_id="a", kind=ActionKind.CALL, evidence=Evidence(call_duration_seconds=90), occurred_at=T0, now=T0)
+    evidence = Evidence(call_duration_seconds=90)
+    recorded = opp.RecordedAction("a", ActionKind.CALL, evidence, True, (), T0, "rep-1")
+    same = dict(action_id="a", kind=ActionKind.CALL, evidence=evidence, occurred_at=T0, now=T0)
     assert commands.validate_action(s, None, **same) is True
     assert commands.validate_action(s, recorded, **same) is False
-    with pytest.raises(AlreadyExists):
-        commands.validate_action(s, recorded, **{**same, "kind": ActionKind.EMAIL})
+    # A retry that left the time to the service cannot restate it: still the same action.
+    assert commands.validate_action(s, recorded, **{**same, "occurred_at": None}) is False
+    for changed in ({"kind": ActionKind.EMAIL}, {"evidence": Evidence(call_duration_seconds=300)}, {"occurred_at": T0 + timedelta(minutes=1)}):
+        with pytest.raises(AlreadyExists):
+            commands.validate_action(s, recorded, **{**same, **changed})
 
 
 def test_evidence_rules():

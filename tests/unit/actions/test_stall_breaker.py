@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.actions.domain import opportunity as opp
-from services.actions.domain.evidence import ActionKind, Verdict
+from services.actions.domain.evidence import ActionKind, Evidence, Verdict
 from services.actions.domain.opportunity import ArmStall, DisarmStall, RaiseStallAlert, StoreAction
 from services.actions.domain.policy import DEFAULT_POLICY
 
@@ -29,7 +29,14 @@ def open_opportunity(stage="qualification", policy=DEFAULT_POLICY):
 def act(state, at, valid=True, action_id="x1"):
     verdict = Verdict(valid, () if valid else ("too short",))
     return opp.action_recorded(
-        state, action_id=action_id, kind=ActionKind.CALL, verdict=verdict, occurred_at=at, actor_id="rep-1", policy=DEFAULT_POLICY
+        state,
+        action_id=action_id,
+        kind=ActionKind.CALL,
+        evidence=Evidence(call_duration_seconds=600 if valid else 5),
+        verdict=verdict,
+        occurred_at=at,
+        actor_id="rep-1",
+        policy=DEFAULT_POLICY,
     )
 
 

@@ -56,28 +56,6 @@ async def test_path_ids_are_passed_to_the_service(client, actions, auth):
     ]
 
 
-async def test_listed_alerts_and_todos_follow_the_visibility_rule(client, actions, auth):
-    actions.responses["ListAlerts"] = pb.ListAlertsResponse(
-        alerts=[
-            events_pb2.AlertRaised(tenant_id="acme", alert_id="mine", owner_id="u-rep"),
-            events_pb2.AlertRaised(tenant_id="acme", alert_id="theirs", owner_id="u-other"),
-        ]
-    )
-    actions.responses["ListTodos"] = pb.ListTodosResponse(
-        todos=[
-            events_pb2.TodoCreated(tenant_id="acme", todo_id="mine", assignee_id="u-rep"),
-            events_pb2.TodoCreated(tenant_id="acme", todo_id="theirs", assignee_id="u-boss"),
-        ]
-    )
-
-    alerts = await client.get("/v1/alerts", params={"opportunity_id": "opp-1"}, headers=auth("rep"))
-    todos = await client.get("/v1/todos", headers=auth("rep"))
-
-    assert [a["alert_id"] for a in alerts.json()["alerts"]] == ["mine"]
-    assert [t["todo_id"] for t in todos.json()["todos"]] == ["mine"]
-    assert actions.calls[0].request == pb.ListAlertsRequest(opportunity_id="opp-1")
-
-
 async def test_a_retried_post_with_the_same_key_is_answered_once(client, actions, auth):
     actions.responses["CreateAccount"] = pb.CreateAccountResponse(account=pb.Account(account_id="acc-1"))
     headers = auth("rep") | {"Idempotency-Key": "retry-42"}

@@ -44,3 +44,24 @@ def test_token_round_trip_and_rejections():
 def test_local_secret_is_refused_in_production():
     with pytest.raises(ValueError, match="JWT_SECRET"):
         Settings(environment="production")
+
+
+@pytest.mark.parametrize("tenant", ["Acme", "acme:account", "acme/x", "", "a" * 64])
+def test_tenant_claims_outside_the_key_alphabet_are_refused(tenant):
+    settings = Settings()
+    claims = {
+        "sub": "ann", "tenant": tenant, "roles": ["rep"], "exp": int(time.time()) + 60,
+        "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+    }
+    with pytest.raises(AuthError, match="tenant"):
+        TokenVerifier(settings).verify(jwt.encode(claims, settings.jwt_secret, algorithm="HS256"))
+
+
+def test_an_empty_subject_is_refused():
+    settings = Settings()
+    claims = {
+        "sub": " ", "tenant": "acme", "roles": ["rep"], "exp": int(time.time()) + 60,
+        "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+    }
+    with pytest.raises(AuthError, match="sub"):
+        TokenVerifier(settings).verify(jwt.encode(claims, settings.jwt_secret, algorithm="HS256"))
