@@ -1,0 +1,9 @@
+"""The roles a token may carry. Kept here (not imported from kernel.auth, which pulls
+in the JWT library) so the domain stays dependency-free; a unit test keeps the two lists
+identical."""
+
+from __future__ import annotations
+
+KNOWN_ROLES: frozenset[str] = frozenset(
+    {"rep", "manager", "director", "presales", "delivery", "finance", "marketing", "admin"}
+)
