@@ -45,6 +45,9 @@ proto: $(VENV)/.installed ## regenerate Python stubs from proto/ (never edit gen
 proto-lint: node_modules/.installed ## buf lint
 	cd proto && ../node_modules/.bin/buf lint
 
+proto-breaking: node_modules/.installed ## buf breaking against main: run before merging a schema change
+	cd proto && ../node_modules/.bin/buf breaking --against '../.git#branch=main,subdir=proto'
+
 check-generated: proto ## fail when generated files differ from what is committed
 	$(PY) -m tools.render_topics check
 	git diff --exit-code -- gen deploy/k8s/base/topics docs/events
@@ -102,4 +105,4 @@ test: setup ## everything CI runs: lint, unit, contract, integration and end-to-
 bench: infra-up ## run the benchmarks; figures go to bench/results/
 	$(PY) -m bench.run
 
-.PHONY: help setup lock proto proto-lint check-generated topics-render k8s-render image infra-up infra-down up down status token test-unit lint test bench
+.PHONY: help setup lock proto proto-lint proto-breaking check-generated topics-render k8s-render image infra-up infra-down up down status token test-unit lint test bench

@@ -19,7 +19,8 @@ def main() -> None:
     elif role == "worker":
         import faust
 
-        faust.Worker(bootstrap.build_worker(settings), loglevel="info").execute_from_commandline()
+        # Faust replaces the logging set-up unless told not to; keep our JSON lines.
+        faust.Worker(bootstrap.build_worker(settings), loglevel="info", override_logging=False).execute_from_commandline()
     else:
         sys.exit("usage: python -m services.actions grpc|worker")
 
