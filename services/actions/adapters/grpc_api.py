@@ -55,6 +55,11 @@ _STATUS = {
 }
 
 
+def _status_of(error: DomainError) -> grpc.StatusCode:
+    """The status of the error's nearest mapped class (subclasses refine, not replace)."""
+    return next(_STATUS[cls] for cls in type(error).__mro__ if cls in _STATUS)
+
+
 def _rpc(*roles: str):
     """Authorise by role, then run; domain errors become gRPC status codes."""
 
@@ -67,7 +72,7 @@ def _rpc(*roles: str):
                     raise Forbidden(f"requires one of the roles {', '.join(roles)}")
                 return await method(self, request, principal)
             except DomainError as exc:
-                await context.abort(_STATUS[type(exc)], str(exc))
+                await context.abort(_status_of(exc), str(exc))
             except ProjectionLag as exc:
                 await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
             except (RedisError, KafkaError) as exc:

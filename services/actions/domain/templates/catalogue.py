@@ -99,7 +99,9 @@ class TemplateCatalogue:
         if existing is not None:
             if existing.fingerprint == template.fingerprint:
                 return self
-            raise AlreadyExists(f"template {template.ref} is already published with other content; publish a new version")
+            raise AlreadyExists(
+                f"template {template.ref} is already published with other content; publish a new version"
+            )
         versions = self._versions.get(template.id, ())
         if versions:
             owner = self._by_ref[TemplateRef(template.id, versions[0])].owner

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +71,18 @@ ACTION_KEYS = {
 ATTACHMENT_TEMPLATE_KEYS = {"file": True, "description": True}
 
 
-def load_template(text: str, source_name: str) -> Template:
-    """Parse and validate one template; raise TemplateError naming every problem."""
-    template, _ = _load(text, source_name)
+def load_template(text: str, source_name: str, *, known_roles: Collection[str] | None = None) -> Template:
+    """Parse and validate one template; raise TemplateError naming every problem.
+
+    `known_roles`: the roles users can hold (kernel.auth.ROLES); when given, an approval
+    from any other role is an error, since nobody could ever grant it."""
+    template, _ = _load(text, source_name, known_roles)
     return template
 
 
-def load_catalogue(directory: str | Path = SHIPPED_DIRECTORY) -> TemplateCatalogue:
+def load_catalogue(
+    directory: str | Path = SHIPPED_DIRECTORY, *, known_roles: Collection[str] | None = None
+) -> TemplateCatalogue:
     """Load every `*.yaml` file of a directory of shipped templates.
 
     Besides each file's own validity: the file name must be `<id>.yaml` (the current
@@ -106,7 +111,7 @@ def load_catalogue(directory: str | Path = SHIPPED_DIRECTORY) -> TemplateCatalog
             )
             continue
         try:
-            template, lines = _load(path.read_text(encoding="utf-8"), source)
+            template, lines = _load(path.read_text(encoding="utf-8"), source, known_roles)
         except TemplateError as exc:
             problems.extend(exc.problems)
             continue
@@ -169,8 +174,8 @@ def load_catalogue(directory: str | Path = SHIPPED_DIRECTORY) -> TemplateCatalog
     return TemplateCatalogue(t for _, t in loaded.values())
 
 
-def _load(text: str, source: str) -> tuple[Template, dict[str, int]]:
-    reader = _Reader(source)
+def _load(text: str, source: str, known_roles: Collection[str] | None = None) -> tuple[Template, dict[str, int]]:
+    reader = _Reader(source, known_roles)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -178,7 +183,8 @@ def _load(text: str, source: str) -> tuple[Template, dict[str, int]]:
         detail = "; ".join(p for p in (exc.problem, exc.context) if p)
         if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
             detail += f" (started at line {exc.context_mark.line + 1})"
-        raise TemplateError([Problem(source, mark.line + 1 if mark else None, "", f"not valid YAML: {detail}")]) from None
+        line = mark.line + 1 if mark else None
+        raise TemplateError([Problem(source, line, "", f"not valid YAML: {detail}")]) from None
     except yaml.YAMLError as exc:
         raise TemplateError([Problem(source, None, "", f"not valid YAML: {exc}")]) from None
     if root is None:
@@ -191,8 +197,9 @@ def _load(text: str, source: str) -> tuple[Template, dict[str, int]]:
 
 
 class _Reader:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, known_roles: Collection[str] | None = None) -> None:
         self.source = source
+        self.known_roles = None if known_roles is None else frozenset(known_roles)
         self.problems: list[Problem] = []
         # Key path -> 1-based line of its value.
         self.lines: dict[str, int] = {}
@@ -434,6 +441,14 @@ class _Reader:
             if name in found
         }
         if any(p.required and n not in found for n, p in params.items()) or None in values.values():
+            return None
+        role = values.get("approver_role")
+        if kind == "approval" and self.known_roles is not None and role not in self.known_roles:
+            self.fail(
+                _join(path, "approver_role"),
+                f"unknown role '{role}': nobody could grant this approval; "
+                f"roles are {', '.join(sorted(self.known_roles))}",
+            )
             return None
         return self.build(path, lambda: evidence_from_params(kind, values))
 

@@ -173,7 +173,8 @@ class Stage:
         if not self.next:
             raise InvalidCommand(
                 "next",
-                f"stage '{self.id}' is not terminal ({', '.join(TERMINAL_STAGES)}) and must list at least one next stage",
+                f"stage '{self.id}' is not terminal ({', '.join(TERMINAL_STAGES)}) "
+                "and must list at least one next stage",
             )
 
     @property
@@ -262,7 +263,11 @@ class Template:
             add("id", f"a template owned by tenant '{self.owner}' must have an id starting with '{self.owner}.'")
         if self.based_on is not None and not isinstance(self.based_on, TemplateRef):
             add("based_on", "must be a template reference")
-        problems.extend(Problem("", None, path, problem) for path, problem in graph_problems(self.stages))
+        not_stages = [i for i, stage in enumerate(self.stages) if not isinstance(stage, Stage)]
+        for i in not_stages:
+            add(f"stages[{i}]", "must be a stage")
+        if not not_stages:
+            problems.extend(Problem("", None, path, problem) for path, problem in graph_problems(self.stages))
         if problems:
             raise TemplateError(problems)
 
@@ -325,7 +330,8 @@ def graph_problems(stages: tuple[Stage, ...]) -> list[tuple[str, str]]:
     index: dict[str, int] = {}
     for i, stage in enumerate(stages):
         if stage.id in index:
-            problems.append((f"stages[{i}].id", f"duplicate stage id '{stage.id}' (first declared at stages[{index[stage.id]}])"))
+            first = index[stage.id]
+            problems.append((f"stages[{i}].id", f"duplicate stage id '{stage.id}' (first declared at stages[{first}])"))
         else:
             index[stage.id] = i
     first_use: dict[str, str] = {}
@@ -345,7 +351,10 @@ def graph_problems(stages: tuple[Stage, ...]) -> list[tuple[str, str]]:
     missing_terminals = [t for t in TERMINAL_STAGES if t not in index]
     if missing_terminals:
         problems.append(
-            ("stages", f"every template ends in {' and '.join(TERMINAL_STAGES)}; missing: {', '.join(missing_terminals)}")
+            (
+                "stages",
+                f"every template ends in {' and '.join(TERMINAL_STAGES)}; missing: {', '.join(missing_terminals)}",
+            )
         )
     if stages[0].terminal:
         problems.append(("stages[0].id", f"the first stage cannot be the terminal stage '{stages[0].id}'"))

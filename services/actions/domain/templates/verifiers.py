@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 from services.actions.domain.errors import InvalidCommand
 from services.actions.domain.evidence import Verdict
 from services.actions.domain.templates.submission import (
+    ActivityFacts,
     ActivityKind,
     ApprovalDecision,
     Submission,
@@ -43,7 +44,8 @@ class Param:
 def require_name(value: str, field: str, what: str = "name") -> str:
     if not isinstance(value, str) or not NAME.match(value):
         raise InvalidCommand(
-            field, f"{value!r} is not a valid {what}: use 1-64 lowercase letters, digits and '_', starting with a letter"
+            field,
+            f"{value!r} is not a valid {what}: use 1-64 lowercase letters, digits and '_', starting with a letter",
         )
     return value
 
@@ -121,7 +123,9 @@ class FormEvidence:
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)):
             raise InvalidCommand("threshold", "must be a number")
         if not 0 < self.threshold <= 1:
-            raise InvalidCommand("threshold", f"must be more than 0 and at most 1 (a share, 0.9 = 90 %); got {self.threshold}")
+            raise InvalidCommand(
+                "threshold", f"must be more than 0 and at most 1 (a share, 0.9 = 90 %); got {self.threshold}"
+            )
         object.__setattr__(self, "threshold", float(self.threshold))
 
     @property
@@ -158,7 +162,12 @@ class FormEvidence:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "form": self.form, "required_fields": list(self.required_fields), "threshold": self.threshold}
+        return {
+            "kind": self.kind,
+            "form": self.form,
+            "required_fields": list(self.required_fields),
+            "threshold": self.threshold,
+        }
 
 
 @dataclass(frozen=True)
@@ -351,7 +360,7 @@ class ActivityEvidence:
         wanted = "an effective visit" if self.require_effective else "a visit"
         return wanted + (f" of at least {_minutes(self.min_minutes)}" if self.min_minutes else "")
 
-    def _problems(self, facts) -> list[str]:
+    def _problems(self, facts: ActivityFacts) -> list[str]:
         problems: list[str] = []
         if not facts.event_id.strip():
             problems.append("it does not reference the activity event that recorded it")
