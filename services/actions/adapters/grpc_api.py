@@ -101,6 +101,10 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         )
         return Position(partition, offset)
 
+    async def _stall_threshold_seconds(self, principal: Principal) -> int:
+        policy = await self._read_model.policy(principal.tenant)
+        return int(policy.stall_threshold.total_seconds())
+
     async def _view(self, state: OpportunityState) -> api.Opportunity:
         return opportunity_to_proto(state, await self._read_model.actions(state.tenant_id, state.opportunity_id))
 
@@ -224,6 +228,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             opportunity_id=command.opportunity_id,
             actor_id=principal.subject,
             occurred_at=timestamp(await self._clock.now()),
+            stall_threshold_seconds=await self._stall_threshold_seconds(principal),
             opened=events.OpportunityOpened(
                 account_id=command.account_id,
                 name=command.name.strip(),
@@ -254,6 +259,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             opportunity_id=state.opportunity_id,
             actor_id=principal.subject,
             occurred_at=timestamp(await self._clock.now()),
+            stall_threshold_seconds=await self._stall_threshold_seconds(principal),
             stage_changed=events.StageChanged(from_stage=state.stage, to_stage=request.to_stage),
         )
         at = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)
@@ -279,13 +285,15 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             state, recorded, action_id=request.action_id, kind=kind, evidence=evidence, occurred_at=stated_time, now=now
         ):
             return api.RecordActionResponse(opportunity=await self._view(state), action=action_to_proto(recorded))
-        verdict = verify(kind, evidence, await self._read_model.policy(principal.tenant))
+        policy = await self._read_model.policy(principal.tenant)
+        verdict = verify(kind, evidence, policy)
         occurred_at = stated_time or now
         event = events.OpportunityEvent(
             tenant_id=principal.tenant,
             opportunity_id=state.opportunity_id,
             actor_id=principal.subject,
             occurred_at=timestamp(occurred_at),
+            stall_threshold_seconds=int(policy.stall_threshold.total_seconds()),
             action_recorded=action_recorded(request.action_id, kind, evidence, verdict),
         )
         at = await self._append(OPPORTUNITY, event, key=state.key, tenant=principal.tenant)

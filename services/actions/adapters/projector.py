@@ -45,6 +45,11 @@ class ActionsProjector:
         if found and found[1].covers(at):
             return  # redelivered after a crash: already applied
         state = found[0] if found else None
+        if event.stall_threshold_seconds:
+            try:
+                policy = policy.with_stall_threshold(timedelta(seconds=event.stall_threshold_seconds))
+            except InvalidCommand as exc:
+                raise UnprocessableEvent(str(exc)) from exc
         occurred_at = moment(event.occurred_at)
         change = event.WhichOneof("change")
         if change == "opened" and state is not None:

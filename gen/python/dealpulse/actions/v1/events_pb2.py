@@ -25,41 +25,41 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dealpulse/actions/v1/events.proto\x12\x14\x64\x65\x61lpulse.actions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x03\n\x10OpportunityEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x06opened\x18\n \x01(\x0b\x32\'.dealpulse.actions.v1.OpportunityOpenedH\x00\x12;\n\rstage_changed\x18\x0b \x01(\x0b\x32\".dealpulse.actions.v1.StageChangedH\x00\x12?\n\x0f\x61\x63tion_recorded\x18\x0c \x01(\x0b\x32$.dealpulse.actions.v1.ActionRecordedH\x00\x12L\n\x16stall_deadline_reached\x18\r \x01(\x0b\x32*.dealpulse.actions.v1.StallDeadlineReachedH\x00\x42\x08\n\x06\x63hange\"~\n\x11OpportunityOpened\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"4\n\x0cStageChanged\x12\x12\n\nfrom_stage\x18\x01 \x01(\t\x12\x10\n\x08to_stage\x18\x02 \x01(\t\"\xd6\x01\n\x0e\x41\x63tionRecorded\x12\x11\n\taction_id\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .dealpulse.actions.v1.ActionKind\x12\x1d\n\x15\x63\x61ll_duration_seconds\x18\x03 \x01(\x03\x12\x18\n\x10\x65mail_message_id\x18\x04 \x01(\t\x12\x12\n\ncheckin_id\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\r\n\x05valid\x18\x07 \x01(\x08\x12\x17\n\x0finvalid_reasons\x18\x08 \x03(\t\"S\n\x14StallDeadlineReached\x12\r\n\x05stage\x18\x01 \x01(\t\x12,\n\x08\x64\x65\x61\x64line\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x0c\x41\x63\x63ountEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x07\x63reated\x18\n \x01(\x0b\x32$.dealpulse.actions.v1.AccountCreatedH\x00\x42\x08\n\x06\x63hange\"B\n\x0e\x41\x63\x63ountCreated\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08industry\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"\xb5\x01\n\x08RepEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\nregistered\x18\n \x01(\x0b\x32#.dealpulse.actions.v1.RepRegisteredH\x00\x42\x08\n\x06\x63hange\"9\n\rRepRegistered\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nmanager_id\x18\x02 \x01(\t\"\x9b\x01\n\x11TenantPolicyEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05stall\x18\n \x01(\x0b\x32!.dealpulse.actions.v1.StallPolicy\"(\n\x0bStallPolicy\x12\x19\n\x11threshold_seconds\x18\x01 \x01(\x03\"\xa6\x03\n\x0b\x41lertRaised\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.dealpulse.actions.v1.AlertKind\x12\x16\n\x0eopportunity_id\x18\x04 \x01(\t\x12\x18\n\x10opportunity_name\x18\x05 \x01(\t\x12\r\n\x05stage\x18\x06 \x01(\t\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x12\n\nmanager_id\x18\x08 \x01(\t\x12\x34\n\x10stage_entered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x14last_valid_action_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64\x65\x61\x64line\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\traised_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\r \x01(\t\"\xf2\x01\n\x0bTodoCreated\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07todo_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x15\n\rassignee_role\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x06 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x07 \x01(\t\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x83\x01\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41\x43TION_KIND_CALL\x10\x01\x12\x15\n\x11\x41\x43TION_KIND_EMAIL\x10\x02\x12\x15\n\x11\x41\x43TION_KIND_VISIT\x10\x03\x12\x14\n\x10\x41\x43TION_KIND_NOTE\x10\x04*K\n\tAlertKind\x12\x1a\n\x16\x41LERT_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1e\x41LERT_KIND_STALLED_OPPORTUNITY\x10\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dealpulse/actions/v1/events.proto\x12\x14\x64\x65\x61lpulse.actions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x03\n\x10OpportunityEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17stall_threshold_seconds\x18\x05 \x01(\x03\x12\x39\n\x06opened\x18\n \x01(\x0b\x32\'.dealpulse.actions.v1.OpportunityOpenedH\x00\x12;\n\rstage_changed\x18\x0b \x01(\x0b\x32\".dealpulse.actions.v1.StageChangedH\x00\x12?\n\x0f\x61\x63tion_recorded\x18\x0c \x01(\x0b\x32$.dealpulse.actions.v1.ActionRecordedH\x00\x12L\n\x16stall_deadline_reached\x18\r \x01(\x0b\x32*.dealpulse.actions.v1.StallDeadlineReachedH\x00\x42\x08\n\x06\x63hange\"~\n\x11OpportunityOpened\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"4\n\x0cStageChanged\x12\x12\n\nfrom_stage\x18\x01 \x01(\t\x12\x10\n\x08to_stage\x18\x02 \x01(\t\"\xd6\x01\n\x0e\x41\x63tionRecorded\x12\x11\n\taction_id\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .dealpulse.actions.v1.ActionKind\x12\x1d\n\x15\x63\x61ll_duration_seconds\x18\x03 \x01(\x03\x12\x18\n\x10\x65mail_message_id\x18\x04 \x01(\t\x12\x12\n\ncheckin_id\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\r\n\x05valid\x18\x07 \x01(\x08\x12\x17\n\x0finvalid_reasons\x18\x08 \x03(\t\"S\n\x14StallDeadlineReached\x12\r\n\x05stage\x18\x01 \x01(\t\x12,\n\x08\x64\x65\x61\x64line\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x0c\x41\x63\x63ountEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x07\x63reated\x18\n \x01(\x0b\x32$.dealpulse.actions.v1.AccountCreatedH\x00\x42\x08\n\x06\x63hange\"B\n\x0e\x41\x63\x63ountCreated\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08industry\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"\xb5\x01\n\x08RepEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\nregistered\x18\n \x01(\x0b\x32#.dealpulse.actions.v1.RepRegisteredH\x00\x42\x08\n\x06\x63hange\"9\n\rRepRegistered\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nmanager_id\x18\x02 \x01(\t\"\x9b\x01\n\x11TenantPolicyEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05stall\x18\n \x01(\x0b\x32!.dealpulse.actions.v1.StallPolicy\"(\n\x0bStallPolicy\x12\x19\n\x11threshold_seconds\x18\x01 \x01(\x03\"\xa6\x03\n\x0b\x41lertRaised\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.dealpulse.actions.v1.AlertKind\x12\x16\n\x0eopportunity_id\x18\x04 \x01(\t\x12\x18\n\x10opportunity_name\x18\x05 \x01(\t\x12\r\n\x05stage\x18\x06 \x01(\t\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x12\n\nmanager_id\x18\x08 \x01(\t\x12\x34\n\x10stage_entered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x14last_valid_action_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64\x65\x61\x64line\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\traised_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\r \x01(\t\"\xf2\x01\n\x0bTodoCreated\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07todo_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x15\n\rassignee_role\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x06 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x07 \x01(\t\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x83\x01\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41\x43TION_KIND_CALL\x10\x01\x12\x15\n\x11\x41\x43TION_KIND_EMAIL\x10\x02\x12\x15\n\x11\x41\x43TION_KIND_VISIT\x10\x03\x12\x14\n\x10\x41\x43TION_KIND_NOTE\x10\x04*K\n\tAlertKind\x12\x1a\n\x16\x41LERT_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1e\x41LERT_KIND_STALLED_OPPORTUNITY\x10\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dealpulse.actions.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACTIONKIND']._serialized_start=2352
-  _globals['_ACTIONKIND']._serialized_end=2483
-  _globals['_ALERTKIND']._serialized_start=2485
-  _globals['_ALERTKIND']._serialized_end=2560
+  _globals['_ACTIONKIND']._serialized_start=2385
+  _globals['_ACTIONKIND']._serialized_end=2516
+  _globals['_ALERTKIND']._serialized_start=2518
+  _globals['_ALERTKIND']._serialized_end=2593
   _globals['_OPPORTUNITYEVENT']._serialized_start=93
-  _globals['_OPPORTUNITYEVENT']._serialized_end=494
-  _globals['_OPPORTUNITYOPENED']._serialized_start=496
-  _globals['_OPPORTUNITYOPENED']._serialized_end=622
-  _globals['_STAGECHANGED']._serialized_start=624
-  _globals['_STAGECHANGED']._serialized_end=676
-  _globals['_ACTIONRECORDED']._serialized_start=679
-  _globals['_ACTIONRECORDED']._serialized_end=893
-  _globals['_STALLDEADLINEREACHED']._serialized_start=895
-  _globals['_STALLDEADLINEREACHED']._serialized_end=978
-  _globals['_ACCOUNTEVENT']._serialized_start=981
-  _globals['_ACCOUNTEVENT']._serialized_end=1168
-  _globals['_ACCOUNTCREATED']._serialized_start=1170
-  _globals['_ACCOUNTCREATED']._serialized_end=1236
-  _globals['_REPEVENT']._serialized_start=1239
-  _globals['_REPEVENT']._serialized_end=1420
-  _globals['_REPREGISTERED']._serialized_start=1422
-  _globals['_REPREGISTERED']._serialized_end=1479
-  _globals['_TENANTPOLICYEVENT']._serialized_start=1482
-  _globals['_TENANTPOLICYEVENT']._serialized_end=1637
-  _globals['_STALLPOLICY']._serialized_start=1639
-  _globals['_STALLPOLICY']._serialized_end=1679
-  _globals['_ALERTRAISED']._serialized_start=1682
-  _globals['_ALERTRAISED']._serialized_end=2104
-  _globals['_TODOCREATED']._serialized_start=2107
-  _globals['_TODOCREATED']._serialized_end=2349
+  _globals['_OPPORTUNITYEVENT']._serialized_end=527
+  _globals['_OPPORTUNITYOPENED']._serialized_start=529
+  _globals['_OPPORTUNITYOPENED']._serialized_end=655
+  _globals['_STAGECHANGED']._serialized_start=657
+  _globals['_STAGECHANGED']._serialized_end=709
+  _globals['_ACTIONRECORDED']._serialized_start=712
+  _globals['_ACTIONRECORDED']._serialized_end=926
+  _globals['_STALLDEADLINEREACHED']._serialized_start=928
+  _globals['_STALLDEADLINEREACHED']._serialized_end=1011
+  _globals['_ACCOUNTEVENT']._serialized_start=1014
+  _globals['_ACCOUNTEVENT']._serialized_end=1201
+  _globals['_ACCOUNTCREATED']._serialized_start=1203
+  _globals['_ACCOUNTCREATED']._serialized_end=1269
+  _globals['_REPEVENT']._serialized_start=1272
+  _globals['_REPEVENT']._serialized_end=1453
+  _globals['_REPREGISTERED']._serialized_start=1455
+  _globals['_REPREGISTERED']._serialized_end=1512
+  _globals['_TENANTPOLICYEVENT']._serialized_start=1515
+  _globals['_TENANTPOLICYEVENT']._serialized_end=1670
+  _globals['_STALLPOLICY']._serialized_start=1672
+  _globals['_STALLPOLICY']._serialized_end=1712
+  _globals['_ALERTRAISED']._serialized_start=1715
+  _globals['_ALERTRAISED']._serialized_end=2137
+  _globals['_TODOCREATED']._serialized_start=2140
+  _globals['_TODOCREATED']._serialized_end=2382
 # @@protoc_insertion_point(module_scope)

@@ -31,11 +31,12 @@ ALERT_KIND_UNSPECIFIED: AlertKind
 ALERT_KIND_STALLED_OPPORTUNITY: AlertKind
 
 class OpportunityEvent(_message.Message):
-    __slots__ = ("tenant_id", "opportunity_id", "actor_id", "occurred_at", "opened", "stage_changed", "action_recorded", "stall_deadline_reached")
+    __slots__ = ("tenant_id", "opportunity_id", "actor_id", "occurred_at", "stall_threshold_seconds", "opened", "stage_changed", "action_recorded", "stall_deadline_reached")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    STALL_THRESHOLD_SECONDS_FIELD_NUMBER: _ClassVar[int]
     OPENED_FIELD_NUMBER: _ClassVar[int]
     STAGE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     ACTION_RECORDED_FIELD_NUMBER: _ClassVar[int]
@@ -44,11 +45,12 @@ class OpportunityEvent(_message.Message):
     opportunity_id: str
     actor_id: str
     occurred_at: _timestamp_pb2.Timestamp
+    stall_threshold_seconds: int
     opened: OpportunityOpened
     stage_changed: StageChanged
     action_recorded: ActionRecorded
     stall_deadline_reached: StallDeadlineReached
-    def __init__(self, tenant_id: _Optional[str] = ..., opportunity_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., opened: _Optional[_Union[OpportunityOpened, _Mapping]] = ..., stage_changed: _Optional[_Union[StageChanged, _Mapping]] = ..., action_recorded: _Optional[_Union[ActionRecorded, _Mapping]] = ..., stall_deadline_reached: _Optional[_Union[StallDeadlineReached, _Mapping]] = ...) -> None: ...
+    def __init__(self, tenant_id: _Optional[str] = ..., opportunity_id: _Optional[str] = ..., actor_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stall_threshold_seconds: _Optional[int] = ..., opened: _Optional[_Union[OpportunityOpened, _Mapping]] = ..., stage_changed: _Optional[_Union[StageChanged, _Mapping]] = ..., action_recorded: _Optional[_Union[ActionRecorded, _Mapping]] = ..., stall_deadline_reached: _Optional[_Union[StallDeadlineReached, _Mapping]] = ...) -> None: ...
 
 class OpportunityOpened(_message.Message):
     __slots__ = ("account_id", "name", "owner_id", "stage", "amount_cents", "currency")
