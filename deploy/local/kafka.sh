@@ -146,20 +146,7 @@ cmd_fetch() {
 # process helpers
 # ---------------------------------------------------------------------------
 
-# Prints the broker pid when the pid file points at a live Kafka broker;
-# removes a stale pid file.
-broker_pid() {
-    [[ -f "$PID_FILE" ]] || return 1
-    local pid
-    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
-        printf '%s\n' "$pid"
-        return 0
-    fi
-    rm -f "$PID_FILE"
-    return 1
-}
+broker_pid() { live_pid 'kafka\.Kafka'; }
 
 
 # Runs a Kafka CLI class in a small, fast-starting, quiet JVM (bounded by a

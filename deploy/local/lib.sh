@@ -30,3 +30,18 @@ with_lock() {
     exec 9>"$LOCK_FILE"
     flock -w 300 9 || die "another $COMPONENT script has held $LOCK_FILE for 300 s; giving up"
 }
+
+# Prints the pid in $PID_FILE when it is a live process whose command line matches
+# the pattern ($1); removes a stale pid file.
+live_pid() {
+    [[ -f "$PID_FILE" ]] || return 1
+    local pid
+    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$1"; then
+        printf '%s\n' "$pid"
+        return 0
+    fi
+    rm -f "$PID_FILE"
+    return 1
+}

@@ -58,20 +58,7 @@ cli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 ping_ok() { [[ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
 
 
-# Prints the server pid when the pid file points at a live redis-server;
-# removes a stale pid file.
-server_pid() {
-    [[ -f "$PID_FILE" ]] || return 1
-    local pid
-    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'redis-server'; then
-        printf '%s\n' "$pid"
-        return 0
-    fi
-    rm -f "$PID_FILE"
-    return 1
-}
+server_pid() { live_pid 'redis-server'; }
 
 
 
