@@ -11,6 +11,7 @@ import argparse
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import jwt
 
@@ -34,6 +35,8 @@ class Principal:
     subject: str
     tenant: str
     roles: frozenset[str]
+    # When the token stops vouching for the caller; long-lived streams end there.
+    expires_at: datetime | None = None
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -79,7 +82,12 @@ class TokenVerifier:
             raise AuthError("invalid token: sub must not be empty")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise AuthError("invalid token: roles must be a list of strings")
-        return Principal(subject=str(claims["sub"]), tenant=tenant, roles=frozenset(roles))
+        return Principal(
+            subject=str(claims["sub"]),
+            tenant=tenant,
+            roles=frozenset(roles),
+            expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc),
+        )
 
 
 def mint_token(

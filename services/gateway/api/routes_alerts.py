@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import datetime, timezone
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -52,12 +54,24 @@ async def list_todos(actions: ActionsClient) -> dict[str, Any]:
 async def stream_alerts(principal: CurrentPrincipal, feed: LiveFeed) -> EventSourceResponse:
     async def events() -> AsyncIterator[ServerSentEvent]:
         with feed.subscribe(lambda event: _visible(principal, event)) as subscription:
-            async for event in subscription:
+            while (left := _seconds_left(principal)) > 0:
+                try:
+                    event = await asyncio.wait_for(anext(subscription), left)
+                except (TimeoutError, StopAsyncIteration):
+                    # The token expired (the client reconnects with a fresh one), or
+                    # the feed closed this subscription.
+                    return
                 yield ServerSentEvent(
                     event=event.kind, id=event.event_id, data=json.dumps(mapping.message_json(event.message))
                 )
 
     return EventSourceResponse(events(), ping=PING_SECONDS)
+
+
+def _seconds_left(principal: Principal) -> float:
+    if principal.expires_at is None:
+        return float("inf")
+    return (principal.expires_at - datetime.now(timezone.utc)).total_seconds()
 
 
 def _visible(principal: Principal, event: FeedEvent) -> bool:

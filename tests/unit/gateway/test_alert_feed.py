@@ -13,7 +13,10 @@ import pytest
 from dealpulse.actions.v1.events_pb2 import AlertRaised, TodoCreated
 from kernel.envelope import Envelope
 from kernel.topics import ALERT_RAISED, TODO_CREATED
+from kernel.auth import mint_token
 from services.gateway.adapters.alert_feed import AlertFeed, FeedEvent, RecentIds
+
+from .fakes import TENANT
 
 NOW = datetime(2024, 5, 1, 2, 0, tzinfo=timezone.utc)
 
@@ -120,3 +123,16 @@ def parse_sse(text: str) -> list[dict[str, str]]:
         if fields:
             events.append(fields)
     return events
+
+
+@pytest.mark.asyncio
+async def test_the_stream_ends_when_the_callers_token_expires(client, alert_feed, settings):
+    token = mint_token(settings, subject="u-boss", tenant=TENANT, roles=["manager"], ttl_seconds=2)
+    stream = asyncio.create_task(client.get("/v1/alerts/stream", headers={"Authorization": f"Bearer {token}"}))
+    while alert_feed.subscriber_count < 1:
+        await asyncio.sleep(0.01)
+    alert_feed.handle_record(*alert_record("evt-before-expiry", owner="u-rep"))
+
+    reply = await asyncio.wait_for(stream, timeout=10)  # ends by itself, the feed still runs
+    assert [e["id"] for e in parse_sse(reply.text)] == ["evt-before-expiry"]
+    assert alert_feed.subscriber_count == 0
