@@ -1,0 +1,1 @@
+"""Pure domain of the pulse service: events in, verdicts and indicators out, no I/O."""

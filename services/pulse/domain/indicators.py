@@ -1,0 +1,579 @@
+"""Real-time process health indicators (article: 过程指标仪表盘), one tenant per instance.
+
+Each aggregator is incremental: `apply(event)` updates it and returns how the event was admitted
+(accepted / duplicate / too_late, see windows.py); `value(...)` returns an `Indicator` with its
+red/yellow/green state, the threshold, and a drill-down naming the raw events (ids and times) that
+produced the number. Values are pure functions of the admitted events and the watermark, so
+replaying the same events into fresh state gives the same indicators.
+
+States of share indicators (`classify_share`, exact rational arithmetic, no float edge errors):
+  green  share >= healthy;  yellow  healthy - yellow_band <= share < healthy;  red  below that;
+  no_data when the window holds nothing to measure.
+
+Windowed indicators (lead response, stage progression, forecast A/B) use calendar days in the
+tenant's time zone by default; pass another assigner (WeekWindows, FixedWindows) to change that.
+Customer data completeness is a current snapshot (not windowed): each field is last-writer-wins by
+event time, so late events land where they belong and are never too late.
+Effective visits per rep per day consume `VisitVerdict`s (derived from the visit tracker, which
+applies the lateness rule to the raw events); a revised verdict replaces the earlier one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from fractions import Fraction
+from typing import Iterable, Optional, Union
+from zoneinfo import ZoneInfo
+
+from services.pulse.domain.events import (
+    CustomerChanged,
+    FieldValue,
+    ForecastGraded,
+    LeadAssigned,
+    LeadResponded,
+    StageAdvanced,
+    check_tenant,
+    is_present,
+)
+from services.pulse.domain.thresholds import DEFAULT_THRESHOLDS, PulseThresholds
+from services.pulse.domain.visits import VisitVerdict
+from services.pulse.domain.windows import (
+    Admission,
+    DayWindows,
+    EventTimeGate,
+    LateEvent,
+    WindowAssigner,
+    fmt_minutes,
+)
+
+
+class HealthState(str, Enum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+    NO_DATA = "no_data"
+
+
+_SEVERITY = {HealthState.NO_DATA: 0, HealthState.GREEN: 1, HealthState.YELLOW: 2, HealthState.RED: 3}
+
+
+def worst(states: Iterable[HealthState]) -> HealthState:
+    return max(states, key=_SEVERITY.__getitem__, default=HealthState.NO_DATA)
+
+
+@dataclass(frozen=True, order=True)
+class EventRef:
+    at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True)
+class DrillDown:
+    subject: str
+    detail: str
+    events: tuple[EventRef, ...]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    scope: str  # "team" or "rep:<id>"
+    window: str  # window key ("2026-11-27"), "" for snapshots
+    value: Optional[float]
+    state: HealthState
+    threshold: float
+    details: tuple[tuple[str, object], ...]
+    drill_down: tuple[DrillDown, ...]
+    too_late: tuple[LateEvent, ...] = ()
+
+    def detail(self, key: str) -> object:
+        return dict(self.details)[key]
+
+
+def _exact(x: float) -> Fraction:
+    return Fraction(str(x))
+
+
+def classify_share(numerator: int, denominator: int, healthy: float, yellow_band: float) -> HealthState:
+    if denominator == 0:
+        return HealthState.NO_DATA
+    share = Fraction(numerator, denominator)
+    if share >= _exact(healthy):
+        return HealthState.GREEN
+    if share >= _exact(healthy) - _exact(yellow_band):
+        return HealthState.YELLOW
+    return HealthState.RED
+
+
+def nearest_rank(sorted_values: list, p: float):
+    """Nearest-rank percentile of an ascending list: an actually observed value (so it drills down to
+    one event), no interpolation."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(_exact(p) * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def _key(e) -> tuple[datetime, str]:
+    return (e.at, e.event_id)
+
+
+def _scope(rep_id: Optional[str]) -> str:
+    return "team" if rep_id is None else f"rep:{rep_id}"
+
+
+class _Windowed:
+    name = ""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        tz: ZoneInfo,
+        thresholds: PulseThresholds = DEFAULT_THRESHOLDS,
+        assigner: Optional[WindowAssigner] = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.tz = tz
+        self.thresholds = thresholds
+        self.assigner = assigner or DayWindows(tz)
+        self._gate = EventTimeGate(self.assigner, thresholds.lateness_allowance)
+
+    def _admit(self, event) -> Admission:
+        check_tenant(self.tenant_id, event.tenant_id, event.event_id)
+        return self._gate.admit(event.event_id, event.at)
+
+    @property
+    def watermark(self) -> Optional[datetime]:
+        return self._gate.watermark
+
+    @property
+    def too_late(self) -> tuple[LateEvent, ...]:
+        return self._gate.too_late
+
+    def _late_in(self, window_key: str) -> tuple[LateEvent, ...]:
+        return tuple(e for e in self._gate.too_late if e.window_key == window_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lead response (article: 线索响应时效 ≤15分钟)
+# ---------------------------------------------------------------------------------------------
+class LeadResponseIndicator(_Windowed):
+    """A lead belongs to the window of its first assignment and to the rep of that assignment; its
+    response time runs from that assignment to its first response (by anyone; the customer waits for
+    the team). A lead unanswered when the watermark passes assignment + limit counts as outside the
+    limit (`overdue`); a lead neither answered nor overdue is `pending` and not counted yet.
+    value = share answered within the limit (≤ limit) of answered + overdue leads; p50/p90 are
+    nearest-rank over answered leads' response times in minutes."""
+
+    name = "lead_response"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._assigned: dict[str, list[LeadAssigned]] = {}
+        self._responses: dict[str, list[LeadResponded]] = {}
+
+    def apply(self, event: Union[LeadAssigned, LeadResponded]) -> Admission:
+        admission = self._admit(event)
+        if admission is Admission.ACCEPTED:
+            target = self._assigned if isinstance(event, LeadAssigned) else self._responses
+            target.setdefault(event.lead_id, []).append(event)
+            target[event.lead_id].sort(key=_key)
+        return admission
+
+    def windows(self) -> tuple[str, ...]:
+        return tuple(sorted({self.assigner.window_of(a[0].at).key for a in self._assigned.values()}))
+
+    def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
+        th = self.thresholds
+        limit = th.lead_response_limit
+        answered: list[tuple[timedelta, str]] = []
+        within = overdue = pending = 0
+        drill: list[DrillDown] = []
+        for lead_id, assignments in sorted(self._assigned.items(), key=lambda kv: _key(kv[1][0])):
+            first = assignments[0]
+            if self.assigner.window_of(first.at).key != window_key:
+                continue
+            if rep_id is not None and first.rep_id != rep_id:
+                continue
+            refs = [EventRef(a.at, a.event_id) for a in assignments]
+            responses = self._responses.get(lead_id, [])
+            if responses:
+                response = responses[0]
+                took = max(timedelta(0), response.at - first.at)
+                answered.append((took, lead_id))
+                ok = took <= limit
+                within += ok
+                refs.append(EventRef(response.at, response.event_id))
+                detail = (
+                    f"assigned to rep {first.rep_id}; answered by rep {response.rep_id} in {fmt_minutes(took)}"
+                    f" ({'within' if ok else 'over'} the {fmt_minutes(limit)} limit)"
+                )
+            elif self.watermark is not None and self.watermark >= first.at + limit:
+                overdue += 1
+                detail = f"assigned to rep {first.rep_id}; unanswered after the {fmt_minutes(limit)} limit"
+            else:
+                pending += 1
+                detail = f"assigned to rep {first.rep_id}; unanswered, limit not reached yet"
+            drill.append(DrillDown(subject=f"lead {lead_id}", detail=detail, events=tuple(refs)))
+        counted = len(answered) + overdue
+        minutes = sorted(t.total_seconds() / 60 for t, _ in answered)
+        state = classify_share(within, counted, th.lead_response_healthy_share, th.yellow_band)
+        return Indicator(
+            name=self.name,
+            scope=_scope(rep_id),
+            window=window_key,
+            value=None if counted == 0 else within / counted,
+            state=state,
+            threshold=th.lead_response_healthy_share,
+            details=(
+                ("limit_minutes", limit.total_seconds() / 60),
+                ("p50_minutes", nearest_rank(minutes, 0.5)),
+                ("p90_minutes", nearest_rank(minutes, 0.9)),
+                ("answered", len(answered)),
+                ("within_limit", within),
+                ("overdue_unanswered", overdue),
+                ("pending", pending),
+            ),
+            drill_down=tuple(drill),
+            too_late=self._late_in(window_key),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage progression completeness (article: 阶段推进完整率 ≥92%)
+# ---------------------------------------------------------------------------------------------
+class StageProgressionIndicator(_Windowed):
+    """value = share of stage changes in the window whose left stage had every mandatory action
+    verified (the flag comes with the event, actions owns it)."""
+
+    name = "stage_progression_completeness"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._events: list[StageAdvanced] = []
+
+    def apply(self, event: StageAdvanced) -> Admission:
+        admission = self._admit(event)
+        if admission is Admission.ACCEPTED:
+            self._events.append(event)
+        return admission
+
+    def windows(self) -> tuple[str, ...]:
+        return tuple(sorted({self.assigner.window_of(e.at).key for e in self._events}))
+
+    def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
+        th = self.thresholds
+        chosen = sorted(
+            (
+                e
+                for e in self._events
+                if self.assigner.window_of(e.at).key == window_key and (rep_id is None or e.rep_id == rep_id)
+            ),
+            key=_key,
+        )
+        complete = sum(e.with_all_mandatory_verified for e in chosen)
+        drill = tuple(
+            DrillDown(
+                subject=f"opportunity {e.opportunity_id}",
+                detail=(
+                    f"{e.from_stage or '?'} → {e.to_stage} by rep {e.rep_id}: "
+                    + (
+                        "all mandatory actions verified"
+                        if e.with_all_mandatory_verified
+                        else "mandatory actions NOT all verified"
+                    )
+                ),
+                events=(EventRef(e.at, e.event_id),),
+            )
+            for e in chosen
+        )
+        return Indicator(
+            name=self.name,
+            scope=_scope(rep_id),
+            window=window_key,
+            value=None if not chosen else complete / len(chosen),
+            state=classify_share(complete, len(chosen), th.stage_progression_healthy, th.yellow_band),
+            threshold=th.stage_progression_healthy,
+            details=(("stage_changes", len(chosen)), ("complete", complete)),
+            drill_down=drill,
+            too_late=self._late_in(window_key),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Forecast credibility (article: 商机预测可信度 A/B级 ≥75%)
+# ---------------------------------------------------------------------------------------------
+class ForecastCredibilityIndicator(_Windowed):
+    """value = share of opportunities whose latest grade (by event time) in the window is A or B."""
+
+    name = "forecast_ab_share"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._events: list[ForecastGraded] = []
+
+    def apply(self, event: ForecastGraded) -> Admission:
+        admission = self._admit(event)
+        if admission is Admission.ACCEPTED:
+            self._events.append(event)
+        return admission
+
+    def windows(self) -> tuple[str, ...]:
+        return tuple(sorted({self.assigner.window_of(e.at).key for e in self._events}))
+
+    def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
+        th = self.thresholds
+        by_opp: dict[str, list[ForecastGraded]] = {}
+        for e in self._events:
+            if self.assigner.window_of(e.at).key == window_key:
+                by_opp.setdefault(e.opportunity_id, []).append(e)
+        drill: list[DrillDown] = []
+        ab = counted = 0
+        for opp, grades in sorted(by_opp.items()):
+            grades.sort(key=_key)
+            latest = grades[-1]
+            if rep_id is not None and latest.rep_id != rep_id:
+                continue
+            counted += 1
+            ab += latest.grade in ("A", "B")
+            superseded = f" (latest of {len(grades)})" if len(grades) > 1 else ""
+            drill.append(
+                DrillDown(
+                    subject=f"opportunity {opp}",
+                    detail=f"grade {latest.grade}{superseded}, rep {latest.rep_id}",
+                    events=tuple(EventRef(g.at, g.event_id) for g in grades),
+                )
+            )
+        return Indicator(
+            name=self.name,
+            scope=_scope(rep_id),
+            window=window_key,
+            value=None if counted == 0 else ab / counted,
+            state=classify_share(ab, counted, th.forecast_ab_healthy, th.yellow_band),
+            threshold=th.forecast_ab_healthy,
+            details=(("graded_opportunities", counted), ("a_or_b", ab)),
+            drill_down=tuple(drill),
+            too_late=self._late_in(window_key),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer data completeness (article: 客户资料完备度 ≥88%, 缺失字段实时标红)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomerUpdate:
+    admission: Admission
+    customer_id: str
+    missing: tuple[str, ...] = ()
+    newly_missing: tuple[str, ...] = ()
+    newly_filled: tuple[str, ...] = ()
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.missing)
+
+
+class CustomerDataCompleteness:
+    """Which fields count is `thresholds.required_customer_fields`. value = filled required fields /
+    (customers × required fields); `complete_customers` is in the details. Each field is
+    last-writer-wins by (event time, event id), so any arrival order gives the same snapshot; every
+    accepted change returns the customer's missing fields at once (flag them in the UI)."""
+
+    name = "customer_data_completeness"
+
+    def __init__(self, tenant_id: str, thresholds: PulseThresholds = DEFAULT_THRESHOLDS) -> None:
+        self.tenant_id = tenant_id
+        self.thresholds = thresholds
+        self._seen: set[str] = set()
+        self.duplicates = 0
+        # customer -> field -> (at, event_id, value)
+        self._fields: dict[str, dict[str, tuple[datetime, str, FieldValue]]] = {}
+        self._events: dict[str, list[CustomerChanged]] = {}
+
+    def apply(self, event: CustomerChanged) -> CustomerUpdate:
+        check_tenant(self.tenant_id, event.tenant_id, event.event_id)
+        if event.event_id in self._seen:
+            self.duplicates += 1
+            return CustomerUpdate(Admission.DUPLICATE, event.customer_id, self.missing_fields(event.customer_id))
+        self._seen.add(event.event_id)
+        before = set(self.missing_fields(event.customer_id)) if event.customer_id in self._fields else None
+        current = self._fields.setdefault(event.customer_id, {})
+        self._events.setdefault(event.customer_id, []).append(event)
+        for name, value in event.fields.items():
+            prior = current.get(name)
+            if prior is None or (event.at, event.event_id) > (prior[0], prior[1]):
+                current[name] = (event.at, event.event_id, value)
+        missing = self.missing_fields(event.customer_id)
+        was = before if before is not None else set()
+        return CustomerUpdate(
+            admission=Admission.ACCEPTED,
+            customer_id=event.customer_id,
+            missing=missing,
+            newly_missing=tuple(f for f in missing if f not in was) if before is not None else missing,
+            newly_filled=tuple(f for f in self.thresholds.required_customer_fields if f in was and f not in missing),
+        )
+
+    def missing_fields(self, customer_id: str) -> tuple[str, ...]:
+        current = self._fields.get(customer_id, {})
+        return tuple(
+            f for f in self.thresholds.required_customer_fields if f not in current or not is_present(current[f][2])
+        )
+
+    def incomplete_customers(self) -> dict[str, tuple[str, ...]]:
+        return {c: m for c in sorted(self._fields) if (m := self.missing_fields(c))}
+
+    def value(self) -> Indicator:
+        th = self.thresholds
+        required = th.required_customer_fields
+        total = len(self._fields) * len(required)
+        filled = 0
+        complete = 0
+        drill: list[DrillDown] = []
+        for customer in sorted(self._fields):
+            missing = self.missing_fields(customer)
+            filled += len(required) - len(missing)
+            complete += not missing
+            current = self._fields[customer]
+            refs = {EventRef(current[f][0], current[f][1]) for f in required if f in current}
+            last = max(self._events[customer], key=_key)
+            refs.add(EventRef(last.at, last.event_id))
+            drill.append(
+                DrillDown(
+                    subject=f"customer {customer}",
+                    detail=("missing: " + ", ".join(missing)) if missing else "complete",
+                    events=tuple(sorted(refs)),
+                )
+            )
+        return Indicator(
+            name=self.name,
+            scope="team",
+            window="",
+            value=None if total == 0 else filled / total,
+            state=classify_share(filled, total, th.customer_data_healthy, th.yellow_band),
+            threshold=th.customer_data_healthy,
+            details=(
+                ("customers", len(self._fields)),
+                ("complete_customers", complete),
+                ("fields_filled", filled),
+                ("fields_required", total),
+                ("required_fields", required),
+            ),
+            drill_down=tuple(drill),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Effective visits per rep per day (article: 连续3天拜访量<2次自动标黄)
+# ---------------------------------------------------------------------------------------------
+class EffectiveVisitsIndicator:
+    """Counts effective visits per rep per calendar day in the tenant's time zone (the day of the
+    check-in). `value(rep, day)` is that day's count; the state is yellow when each of the last
+    `low_visit_days_for_yellow` working days up to and including `day` (non-working days are
+    skipped: they neither count nor break a streak) has fewer than `min_effective_visits_per_day`
+    effective visits, otherwise green. A day with no verdict for the rep counts as 0, but days
+    before the history start (`history_start`, default: the first day of any verdict of the
+    tenant) are unknown: a streak reaching before it stays green. Evaluate days that are over
+    (e.g. yesterday, once its window has closed); today's partial count would otherwise count as
+    a low day."""
+
+    name = "effective_visits_per_rep_per_day"
+
+    def __init__(
+        self,
+        tenant_id: str,
+        tz: ZoneInfo,
+        thresholds: PulseThresholds = DEFAULT_THRESHOLDS,
+        history_start: Optional[date] = None,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.tz = tz
+        self.thresholds = thresholds
+        self.history_start = history_start
+        self._days = DayWindows(tz)
+        self._verdicts: dict[str, VisitVerdict] = {}
+
+    def apply(self, verdict: VisitVerdict) -> None:
+        """A verdict for a visit already seen replaces it (verdicts are revised as late events arrive)."""
+        check_tenant(self.tenant_id, verdict.tenant_id, verdict.visit_id)
+        self._verdicts[verdict.visit_id] = verdict
+
+    def reps(self) -> tuple[str, ...]:
+        return tuple(sorted({v.rep_id for v in self._verdicts.values()}))
+
+    def _effective_on(self, rep_id: str, day: date) -> list[VisitVerdict]:
+        return sorted(
+            (
+                v
+                for v in self._verdicts.values()
+                if v.rep_id == rep_id and v.effective and self._days.day_of(v.started_at) == day
+            ),
+            key=lambda v: (v.started_at, v.visit_id),
+        )
+
+    def _streak_days(self, day: date) -> list[date]:
+        th = self.thresholds
+        days: list[date] = []
+        d = day
+        while len(days) < th.low_visit_days_for_yellow:
+            if d.weekday() in th.working_weekdays:
+                days.append(d)
+            d -= timedelta(days=1)
+        return days
+
+    def value(self, rep_id: str, day: date) -> Indicator:
+        th = self.thresholds
+        drill: list[DrillDown] = []
+        counts: list[tuple[str, int]] = []
+        for d in self._streak_days(day):
+            visits = self._effective_on(rep_id, d)
+            counts.append((d.isoformat(), len(visits)))
+            listed = "; ".join(
+                f"{v.visit_id} at {v.customer_id} (evidence {', '.join(v.evidence_event_ids)})" for v in visits
+            )
+            drill.append(
+                DrillDown(
+                    subject=f"rep {rep_id} on {d.isoformat()}",
+                    detail=f"{len(visits)} effective visit(s): {listed or 'none'}",
+                    events=tuple(EventRef(v.started_at, v.visit_id) for v in visits),
+                )
+            )
+        start = self.history_start or min(
+            (self._days.day_of(v.started_at) for v in self._verdicts.values()), default=None
+        )
+        known = start is not None and all(date.fromisoformat(d) >= start for d, _ in counts)
+        low = known and all(n < th.min_effective_visits_per_day for _, n in counts)
+        today = len(self._effective_on(rep_id, day))
+        return Indicator(
+            name=self.name,
+            scope=f"rep:{rep_id}",
+            window=day.isoformat(),
+            value=float(today),
+            state=HealthState.YELLOW if low else HealthState.GREEN,
+            threshold=float(th.min_effective_visits_per_day),
+            details=(
+                ("days_evaluated", tuple(counts)),
+                ("consecutive_low_days_for_yellow", th.low_visit_days_for_yellow),
+                ("history_start", None if start is None else start.isoformat()),
+            ),
+            drill_down=tuple(drill),
+        )
+
+    def team_value(self, day: date, roster: Iterable[str] = ()) -> Indicator:
+        """Mean effective visits per rep on `day` over the reps seen in verdicts plus `roster` (reps
+        with no visit at all are only known from the roster); state is the worst rep state."""
+        reps = sorted(set(self.reps()) | set(roster))
+        per_rep = [self.value(r, day) for r in reps]
+        yellow = tuple(i.scope.removeprefix("rep:") for i in per_rep if i.state is HealthState.YELLOW)
+        return Indicator(
+            name=self.name,
+            scope="team",
+            window=day.isoformat(),
+            value=None if not reps else sum(i.value or 0.0 for i in per_rep) / len(reps),
+            state=worst(i.state for i in per_rep),
+            threshold=float(self.thresholds.min_effective_visits_per_day),
+            details=(("reps", len(reps)), ("yellow_reps", yellow)),
+            drill_down=tuple(d for i in per_rep for d in i.drill_down[:1]),
+        )

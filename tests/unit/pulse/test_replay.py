@@ -1,0 +1,163 @@
+"""Every number drills down to raw events, and replaying the same events into fresh state — in
+order, or shuffled within the lateness allowance, with redeliveries — gives the same numbers."""
+
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.pulse.domain.events import (
+    CheckIn,
+    CheckOut,
+    CustomerChanged,
+    ForecastGraded,
+    GeoPoint,
+    LeadAssigned,
+    LeadResponded,
+    RepActivity,
+    RequirementNoted,
+    StageAdvanced,
+)
+from services.pulse.domain.indicators import HealthState
+from services.pulse.domain.pulse import TenantPulse
+from services.pulse.domain.thresholds import PulseThresholds
+from services.pulse.domain.windows import Admission
+
+SH = ZoneInfo("Asia/Shanghai")
+SITE = GeoPoint(31.2304, 121.4737)
+DAYS = [date(2026, 11, d) for d in (23, 24, 25, 26, 27)]
+REPS = ["r1", "r2", "r3"]
+
+
+def history(seed=7):
+    rnd = random.Random(seed)
+    events = []
+    for c in range(6):
+        fields = {"name": f"C{c}", "industry": "mfg", "address": "x", "contact_name": "y", "contact_phone": "1"}
+        if c % 2:
+            fields["decision_maker"] = "boss"
+        events.append(CustomerChanged(f"cust-{c}", "t", f"c{c}", datetime(2026, 11, 1, tzinfo=SH), fields, SITE))
+    n = 0
+    for day in DAYS:
+        for rep in REPS:
+            t = datetime(day.year, day.month, day.day, 9, 0, tzinfo=SH)
+            for v in range(rnd.randint(0, 3)):
+                n += 1
+                cust = f"c{rnd.randrange(6)}"
+                pos = GeoPoint(SITE.lat + rnd.choice([0.0005, 0.01]), SITE.lon)
+                ci = CheckIn(f"ci-{n}", "t", rep, cust, t, pos, opportunity_id=f"o-{cust}")
+                events.append(ci)
+                stay = timedelta(minutes=rnd.choice([18, 24, 26, 40]))
+                if rnd.random() < 0.8:
+                    events.append(CheckOut(f"co-{n}", "t", rep, t + stay, customer_id=cust))
+                else:
+                    events.append(RepActivity(f"call-{n}", "t", rep, t + stay, kind="call"))
+                if rnd.random() < 0.7:
+                    events.append(RequirementNoted(f"note-{n}", "t", f"o-{cust}", cust, t + stay / 2, rep))
+                t += stay + timedelta(minutes=30)
+            for k in range(4):
+                n += 1
+                at = datetime(day.year, day.month, day.day, 13, 0, tzinfo=SH) + timedelta(minutes=7 * k)
+                events.append(LeadAssigned(f"la-{n}", "t", f"L{n}", rep, at))
+                if rnd.random() < 0.9:
+                    answered = at + timedelta(minutes=rnd.randint(1, 25))
+                    events.append(LeadResponded(f"lr-{n}", "t", f"L{n}", rep, answered))
+                verified = rnd.random() < 0.9
+                moved = at + timedelta(minutes=1)
+                events.append(StageAdvanced(f"st-{n}", "t", f"o{n}", rep, "proposal", moved, verified))
+                graded = at + timedelta(minutes=2)
+                events.append(ForecastGraded(f"fg-{n}", "t", f"o{n}", rep, rnd.choice("ABBCD"), graded))
+        # a customer edit during the day
+        events.append(CustomerChanged(f"edit-{day}", "t", "c0", datetime(day.year, day.month, day.day, 15, tzinfo=SH),
+                                      {"contact_phone": "" if day.day % 2 else "9"}))
+    # the end of the week closes every window
+    events.append(RepActivity("end", "t", "r1", datetime(2026, 11, 30, 9, 0, tzinfo=SH)))
+    return sorted(events, key=lambda e: (e.at, e.event_id))
+
+
+def shuffled_within_allowance(events, allowance, seed):
+    """Arrival order: each event is delayed by less than the allowance, so none trails the
+    watermark by more than the allowance; some are redelivered."""
+    rnd = random.Random(seed)
+    delayed = [(e.at + rnd.random() * 0.99 * allowance, rnd.random(), e) for e in events]
+    delayed += [(d + allowance / 2, r, e) for d, r, e in rnd.sample(delayed, 20)]  # redeliveries
+    return [e for _, _, e in sorted(delayed, key=lambda x: (x[0], x[1]))]
+
+
+def snapshot(p: TenantPulse):
+    return (
+        [p.dashboard(d, roster=REPS) for d in DAYS],
+        [p.effective_visits.value(r, d) for r in REPS for d in DAYS],
+        [p.lead_response.value(d.isoformat(), rep_id=r) for r in REPS for d in DAYS],
+        p.visits.verdicts(),
+        p.customer_data.incomplete_customers(),
+    )
+
+
+def replay(events):
+    p = TenantPulse("t", SH)
+    for e in events:
+        assert p.apply(e).admission is not Admission.TOO_LATE
+    return p
+
+
+def test_replay_in_order_gives_the_same_numbers_twice():
+    events = history()
+    assert snapshot(replay(events)) == snapshot(replay(events))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_shuffled_replay_within_allowance_gives_identical_values_and_drill_downs(seed):
+    events = history()
+    expected = snapshot(replay(events))
+    arrival = shuffled_within_allowance(events, PulseThresholds().lateness_allowance, seed)
+    assert arrival != events
+    assert snapshot(replay(arrival)) == expected
+
+
+def test_every_number_drills_down_to_raw_events():
+    events = history()
+    by_id = {e.event_id: e for e in events}
+    p = replay(events)
+    for indicators in p.dashboard(DAYS[2], roster=REPS), p.dashboard(DAYS[4], roster=REPS):
+        for ind in indicators:
+            assert ind.state is not HealthState.NO_DATA
+            assert ind.drill_down
+            for line in ind.drill_down:
+                for ref in line.events:
+                    assert by_id[ref.event_id].at == ref.at
+    stage = p.stage_progression.value(DAYS[2].isoformat())
+    assert stage.detail("stage_changes") == len(stage.drill_down) == 12
+    for v in p.visits.verdicts():
+        assert all(eid in by_id for eid in v.evidence_event_ids)
+        assert v.decided
+
+
+def test_events_beyond_the_allowance_are_reported_too_late_not_dropped():
+    events = history()
+    p = TenantPulse("t", SH)
+    late = next(e for e in events if isinstance(e, StageAdvanced))
+    for e in events:
+        if e is not late:
+            p.apply(e)
+    assert p.apply(late).admission is Admission.TOO_LATE
+    ind = p.stage_progression.value(p.stage_progression.assigner.window_of(late.at).key)
+    assert late.event_id in [x.event_id for x in ind.too_late]
+    assert late.event_id not in [r.event_id for d in ind.drill_down for r in d.events]
+
+
+def test_tenant_pulse_routes_customer_changes_to_flags_and_visit_verdicts():
+    p = TenantPulse("t", SH)
+    t0 = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    p.apply(CheckIn("ci", "t", "r1", "c1", t0, SITE, opportunity_id="o1"))
+    p.apply(RequirementNoted("n", "t", "o1", "c1", t0 + timedelta(minutes=5)))
+    first = p.apply(CheckOut("co", "t", "r1", t0 + timedelta(minutes=30), customer_id="c1"))
+    assert [v.effective for v in first.verdicts] == [False]  # no geocoded address yet
+    update = p.apply(CustomerChanged("loc", "t", "c1", t0 - timedelta(days=1), {"name": "ACME"}, SITE))
+    assert [v.effective for v in update.verdicts] == [True]
+    assert update.customer.missing == ("industry", "address", "contact_name", "contact_phone", "decision_maker")
+    assert p.effective_visits.value("r1", date(2026, 11, 24)).value == 1.0
+    assert p.apply(CustomerChanged("loc", "t", "c1", t0, {})).admission is Admission.DUPLICATE
+    with pytest.raises(TypeError):
+        p.apply(object())
