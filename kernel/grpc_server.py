@@ -11,7 +11,7 @@ import asyncio
 import contextvars
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -78,6 +78,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def status_for(error: Exception, statuses: Mapping[type, grpc.StatusCode]) -> grpc.StatusCode:
+    """The status of the error's nearest mapped class, so a service's refined errors
+    keep their family's code; INTERNAL for anything unmapped."""
+    return next((statuses[cls] for cls in type(error).__mro__ if cls in statuses), grpc.StatusCode.INTERNAL)
 
 
 Register = Callable[[grpc.aio.Server], Iterable[str]]

@@ -16,7 +16,7 @@ from dealpulse.actions.v1 import actions_service_pb2_grpc as api_grpc
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.auth import MANAGING_ROLES, SELLING_ROLES, Principal
 from kernel.clock import Clock
-from kernel.grpc_server import current_principal
+from kernel.grpc_server import current_principal, status_for
 from kernel.kafka import EventPublisher
 from kernel.topics import ACCOUNT, OPPORTUNITY, POLICY, REP, TopicSpec
 from services.actions.adapters.messages import (
@@ -55,11 +55,6 @@ _STATUS = {
 }
 
 
-def _status_of(error: DomainError) -> grpc.StatusCode:
-    """The status of the error's nearest mapped class (subclasses refine, not replace)."""
-    return next(_STATUS[cls] for cls in type(error).__mro__ if cls in _STATUS)
-
-
 def _rpc(*roles: str):
     """Authorise by role, then run; domain errors become gRPC status codes."""
 
@@ -72,7 +67,7 @@ def _rpc(*roles: str):
                     raise Forbidden(f"requires one of the roles {', '.join(roles)}")
                 return await method(self, request, principal)
             except DomainError as exc:
-                await context.abort(_status_of(exc), str(exc))
+                await context.abort(status_for(exc, _STATUS), str(exc))
             except ProjectionLag as exc:
                 await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
             except (RedisError, KafkaError) as exc:

@@ -17,7 +17,7 @@ import grpc
 from dealpulse.audit.v1 import audit_service_pb2 as api
 from dealpulse.audit.v1 import audit_service_pb2_grpc as api_grpc
 from kernel.auth import Principal
-from kernel.grpc_server import current_principal
+from kernel.grpc_server import current_principal, status_for
 from services.audit.adapters.policy_book import TenantPolicies
 from services.audit.domain.errors import (
     Conflict,
@@ -48,13 +48,6 @@ _STATUS: dict[type[DomainError], grpc.StatusCode] = {
 }
 
 
-def _status_of(error: DomainError) -> grpc.StatusCode:
-    for kind in type(error).__mro__:
-        if kind in _STATUS:
-            return _STATUS[kind]
-    return grpc.StatusCode.INTERNAL
-
-
 def _rpc(method):
     """Run with the verified caller; domain errors become gRPC status codes."""
 
@@ -64,7 +57,7 @@ def _rpc(method):
         try:
             return method(self, request, principal)
         except DomainError as exc:
-            await context.abort(_status_of(exc), str(exc))
+            await context.abort(status_for(exc, _STATUS), str(exc))
 
     return handler
 

@@ -87,24 +87,8 @@ def parse_xml(data: bytes | str, field_path: str) -> dict[str, str]:
     return {child.tag: (child.text or "").strip() for child in root}
 
 
-def verify_url(config: WeComConfig, query: Mapping[str, str], now: datetime) -> bytes:
-    """GET URL verification: the decrypted `echostr` to send back as plain text."""
-    echostr = query.get("echostr")
-    msgcrypt.verify(
-        token=config.token,
-        timestamp=query.get("timestamp"),
-        nonce=query.get("nonce"),
-        encrypt=echostr,
-        signature=query.get("msg_signature"),
-        now=now,
-        window=config.window,
-    )
-    return msgcrypt.decrypt(config.key, echostr or "", config.receiver_ids, field="echostr")
-
-
-def decrypt_message(config: WeComConfig, query: Mapping[str, str], body: bytes | str, now: datetime) -> dict[str, str]:
-    envelope = parse_xml(body, "body")
-    encrypted = envelope.get("Encrypt")
+def _open(config: WeComConfig, query: Mapping[str, str], encrypted: str | None, field: str, now: datetime) -> bytes:
+    """Check the signature over `encrypted` (and the replay window), then decrypt it."""
     msgcrypt.verify(
         token=config.token,
         timestamp=query.get("timestamp"),
@@ -114,7 +98,17 @@ def decrypt_message(config: WeComConfig, query: Mapping[str, str], body: bytes |
         now=now,
         window=config.window,
     )
-    return parse_xml(msgcrypt.decrypt(config.key, encrypted or "", config.receiver_ids, field="Encrypt"), "Encrypt")
+    return msgcrypt.decrypt(config.key, encrypted or "", config.receiver_ids, field=field)
+
+
+def verify_url(config: WeComConfig, query: Mapping[str, str], now: datetime) -> bytes:
+    """GET URL verification: the decrypted `echostr` to send back as plain text."""
+    return _open(config, query, query.get("echostr"), "echostr", now)
+
+
+def decrypt_message(config: WeComConfig, query: Mapping[str, str], body: bytes | str, now: datetime) -> dict[str, str]:
+    encrypted = parse_xml(body, "body").get("Encrypt")
+    return parse_xml(_open(config, query, encrypted, "Encrypt", now), "Encrypt")
 
 
 def handle(

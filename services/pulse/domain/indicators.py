@@ -34,7 +34,6 @@ from services.pulse.domain.events import (
     ForecastGraded,
     LeadAssigned,
     LeadResponded,
-    StageAdvanced,
     check_tenant,
     is_present,
 )
@@ -242,20 +241,15 @@ class LeadResponseIndicator(_Windowed):
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# Stage progression completeness (article: 阶段推进完整率 ≥92%)
-# ---------------------------------------------------------------------------------------------
-class StageProgressionIndicator(_Windowed):
-    """value = share of stage changes in the window whose left stage had every mandatory action
-    verified (the flag comes with the event, actions owns it)."""
-
-    name = "stage_progression_completeness"
+class _KeptEvents(_Windowed):
+    """An indicator that keeps every accepted event and recomputes its windows from them
+    (small per-window volumes; keeping them is what makes every number drill down)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._events: list[StageAdvanced] = []
+        self._events: list = []
 
-    def apply(self, event: StageAdvanced) -> Admission:
+    def apply(self, event) -> Admission:
         admission = self._admit(event)
         if admission is Admission.ACCEPTED:
             self._events.append(event)
@@ -263,6 +257,16 @@ class StageProgressionIndicator(_Windowed):
 
     def windows(self) -> tuple[str, ...]:
         return tuple(sorted({self.assigner.window_of(e.at).key for e in self._events}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage progression completeness (article: 阶段推进完整率 ≥92%)
+# ---------------------------------------------------------------------------------------------
+class StageProgressionIndicator(_KeptEvents):
+    """value = share of stage changes in the window whose left stage had every mandatory action
+    verified (the flag comes with the event, actions owns it)."""
+
+    name = "stage_progression_completeness"
 
     def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
         th = self.thresholds
@@ -306,23 +310,10 @@ class StageProgressionIndicator(_Windowed):
 # ---------------------------------------------------------------------------------------------
 # Forecast credibility (article: 商机预测可信度 A/B级 ≥75%)
 # ---------------------------------------------------------------------------------------------
-class ForecastCredibilityIndicator(_Windowed):
+class ForecastCredibilityIndicator(_KeptEvents):
     """value = share of opportunities whose latest grade (by event time) in the window is A or B."""
 
     name = "forecast_ab_share"
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._events: list[ForecastGraded] = []
-
-    def apply(self, event: ForecastGraded) -> Admission:
-        admission = self._admit(event)
-        if admission is Admission.ACCEPTED:
-            self._events.append(event)
-        return admission
-
-    def windows(self) -> tuple[str, ...]:
-        return tuple(sorted({self.assigner.window_of(e.at).key for e in self._events}))
 
     def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
         th = self.thresholds
