@@ -122,7 +122,7 @@ TODO_CREATED = TopicSpec(
     consumed=True,
 )
 
-PUBLIC_TOPICS: tuple[TopicSpec, ...] = (
+ACTIONS_TOPICS: tuple[TopicSpec, ...] = (
     OPPORTUNITY,
     ACCOUNT,
     REP,
@@ -130,6 +130,10 @@ PUBLIC_TOPICS: tuple[TopicSpec, ...] = (
     ALERT_RAISED,
     TODO_CREATED,
 )
+
+# Each bounded context declares its topics in its own block below the actions one and
+# adds its tuple here, so the registry stays the single list.
+PUBLIC_TOPICS: tuple[TopicSpec, ...] = ACTIONS_TOPICS
 
 
 def all_topics() -> tuple[TopicSpec, ...]:
