@@ -44,6 +44,21 @@ class ActionsServiceStub:
                 request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetAccountRequest.SerializeToString,
                 response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetAccountResponse.FromString,
                 _registered_method=True)
+        self.UpdateAccount = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/UpdateAccount',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateAccountRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateAccountResponse.FromString,
+                _registered_method=True)
+        self.SetMarketingContact = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/SetMarketingContact',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SetMarketingContactRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SetMarketingContactResponse.FromString,
+                _registered_method=True)
+        self.RequestGradeChange = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/RequestGradeChange',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RequestGradeChangeRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RequestGradeChangeResponse.FromString,
+                _registered_method=True)
         self.RegisterRep = channel.unary_unary(
                 '/dealpulse.actions.v1.ActionsService/RegisterRep',
                 request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RegisterRepRequest.SerializeToString,
@@ -58,6 +73,16 @@ class ActionsServiceStub:
                 '/dealpulse.actions.v1.ActionsService/GetStallPolicy',
                 request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStallPolicyRequest.SerializeToString,
                 response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStallPolicyResponse.FromString,
+                _registered_method=True)
+        self.GetTenantPolicy = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/GetTenantPolicy',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTenantPolicyRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTenantPolicyResponse.FromString,
+                _registered_method=True)
+        self.UpdateTenantPolicy = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/UpdateTenantPolicy',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateTenantPolicyRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateTenantPolicyResponse.FromString,
                 _registered_method=True)
         self.OpenOpportunity = channel.unary_unary(
                 '/dealpulse.actions.v1.ActionsService/OpenOpportunity',
@@ -84,6 +109,46 @@ class ActionsServiceStub:
                 request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListAlertsRequest.SerializeToString,
                 response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListAlertsResponse.FromString,
                 _registered_method=True)
+        self.HandleAlert = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/HandleAlert',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.HandleAlertRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.HandleAlertResponse.FromString,
+                _registered_method=True)
+        self.SnoozeAlert = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/SnoozeAlert',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SnoozeAlertRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SnoozeAlertResponse.FromString,
+                _registered_method=True)
+        self.ListTemplates = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/ListTemplates',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListTemplatesRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListTemplatesResponse.FromString,
+                _registered_method=True)
+        self.GetTemplate = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/GetTemplate',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTemplateRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTemplateResponse.FromString,
+                _registered_method=True)
+        self.CopyTemplate = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/CopyTemplate',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.CopyTemplateRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.CopyTemplateResponse.FromString,
+                _registered_method=True)
+        self.PublishTemplateVersion = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/PublishTemplateVersion',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.PublishTemplateVersionRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.PublishTemplateVersionResponse.FromString,
+                _registered_method=True)
+        self.GetStageDwell = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/GetStageDwell',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStageDwellRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStageDwellResponse.FromString,
+                _registered_method=True)
+        self.ListDwellFlags = channel.unary_unary(
+                '/dealpulse.actions.v1.ActionsService/ListDwellFlags',
+                request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListDwellFlagsRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListDwellFlagsResponse.FromString,
+                _registered_method=True)
         self.ListTodos = channel.unary_unary(
                 '/dealpulse.actions.v1.ActionsService/ListTodos',
                 request_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListTodosRequest.SerializeToString,
@@ -106,6 +171,35 @@ class ActionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateAccount(self, request, context):
+        """Changes the account fields named in update_mask (master data, owner, grade). Asks
+        audit Check for every field first: once the customer is won (an opportunity of it
+        is closed-won) a rep may change its contact information only, and nobody changes
+        the grade directly (PERMISSION_DENIED naming rule account-grade-locked-after-won;
+        use RequestGradeChange).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMarketingContact(self, request, context):
+        """Names the marketing contact told about the customer's grade changes, and where.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestGradeChange(self, request, context):
+        """Asks for a grade change through the audit service's customer_grade_change approval
+        (manager approves, then finance reviews). The grade changes, BI gets
+        actions.grade.changed.v1 and the marketing contact is told once the last step
+        approves; on a rejection nothing changes and the requester gets a to-do saying so.
+        Repeating the same request (same account, grade and reason) is the same request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RegisterRep(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -113,13 +207,29 @@ class ActionsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SetStallPolicy(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Sets only the tenant-wide stall threshold (kept for older clients; see UpdateTenantPolicy).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetStallPolicy(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTenantPolicy(self, request, context):
+        """Every process threshold of the caller's tenant (defaults where never set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTenantPolicy(self, request, context):
+        """Changes the settings named in update_mask; the whole result is validated and
+        nothing changes when any value is refused. Managers only.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -155,6 +265,62 @@ class ActionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def HandleAlert(self, request, context):
+        """The rep, or a manager, takes the open stall alert on: escalation stops.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SnoozeAlert(self, request, context):
+        """Snooze the open stall alert with a reason: escalation stops, the breaker re-arms
+        for the snooze's end.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTemplates(self, request, context):
+        """Industry templates the tenant may use: the shipped ones and the tenant's copies.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyTemplate(self, request, context):
+        """Copy a template into the tenant's namespace (version 1 of `<tenant>.<id>`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishTemplateVersion(self, request, context):
+        """Publish the next version of one of the tenant's templates (its customisation).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStageDwell(self, request, context):
+        """Time in the current stage against the template's benchmark dwell.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDwellFlags(self, request, context):
+        """Open opportunities and teams whose dwell exceeds the tenant's factor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListTodos(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -174,6 +340,21 @@ def add_ActionsServiceServicer_to_server(servicer, server):
                     request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetAccountRequest.FromString,
                     response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetAccountResponse.SerializeToString,
             ),
+            'UpdateAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAccount,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateAccountRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateAccountResponse.SerializeToString,
+            ),
+            'SetMarketingContact': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMarketingContact,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SetMarketingContactRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SetMarketingContactResponse.SerializeToString,
+            ),
+            'RequestGradeChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestGradeChange,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RequestGradeChangeRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RequestGradeChangeResponse.SerializeToString,
+            ),
             'RegisterRep': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterRep,
                     request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RegisterRepRequest.FromString,
@@ -188,6 +369,16 @@ def add_ActionsServiceServicer_to_server(servicer, server):
                     servicer.GetStallPolicy,
                     request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStallPolicyRequest.FromString,
                     response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStallPolicyResponse.SerializeToString,
+            ),
+            'GetTenantPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTenantPolicy,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTenantPolicyRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTenantPolicyResponse.SerializeToString,
+            ),
+            'UpdateTenantPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTenantPolicy,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateTenantPolicyRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateTenantPolicyResponse.SerializeToString,
             ),
             'OpenOpportunity': grpc.unary_unary_rpc_method_handler(
                     servicer.OpenOpportunity,
@@ -213,6 +404,46 @@ def add_ActionsServiceServicer_to_server(servicer, server):
                     servicer.ListAlerts,
                     request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListAlertsRequest.FromString,
                     response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'HandleAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.HandleAlert,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.HandleAlertRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.HandleAlertResponse.SerializeToString,
+            ),
+            'SnoozeAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.SnoozeAlert,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SnoozeAlertRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SnoozeAlertResponse.SerializeToString,
+            ),
+            'ListTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTemplates,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListTemplatesRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListTemplatesResponse.SerializeToString,
+            ),
+            'GetTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTemplate,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTemplateRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTemplateResponse.SerializeToString,
+            ),
+            'CopyTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyTemplate,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.CopyTemplateRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.CopyTemplateResponse.SerializeToString,
+            ),
+            'PublishTemplateVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishTemplateVersion,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.PublishTemplateVersionRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.PublishTemplateVersionResponse.SerializeToString,
+            ),
+            'GetStageDwell': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStageDwell,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStageDwellRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStageDwellResponse.SerializeToString,
+            ),
+            'ListDwellFlags': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDwellFlags,
+                    request_deserializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListDwellFlagsRequest.FromString,
+                    response_serializer=dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListDwellFlagsResponse.SerializeToString,
             ),
             'ListTodos': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTodos,
@@ -274,6 +505,87 @@ class ActionsService:
             '/dealpulse.actions.v1.ActionsService/GetAccount',
             dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetAccountRequest.SerializeToString,
             dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetAccountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/UpdateAccount',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateAccountRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateAccountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMarketingContact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/SetMarketingContact',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SetMarketingContactRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SetMarketingContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestGradeChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/RequestGradeChange',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RequestGradeChangeRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.RequestGradeChangeResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -355,6 +667,60 @@ class ActionsService:
             '/dealpulse.actions.v1.ActionsService/GetStallPolicy',
             dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStallPolicyRequest.SerializeToString,
             dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStallPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTenantPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/GetTenantPolicy',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTenantPolicyRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTenantPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTenantPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/UpdateTenantPolicy',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateTenantPolicyRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.UpdateTenantPolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -490,6 +856,222 @@ class ActionsService:
             '/dealpulse.actions.v1.ActionsService/ListAlerts',
             dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListAlertsRequest.SerializeToString,
             dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HandleAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/HandleAlert',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.HandleAlertRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.HandleAlertResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SnoozeAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/SnoozeAlert',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SnoozeAlertRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.SnoozeAlertResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/ListTemplates',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListTemplatesRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListTemplatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/GetTemplate',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTemplateRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/CopyTemplate',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.CopyTemplateRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.CopyTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishTemplateVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/PublishTemplateVersion',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.PublishTemplateVersionRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.PublishTemplateVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStageDwell(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/GetStageDwell',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStageDwellRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.GetStageDwellResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDwellFlags(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.actions.v1.ActionsService/ListDwellFlags',
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListDwellFlagsRequest.SerializeToString,
+            dealpulse_dot_actions_dot_v1_dot_actions__service__pb2.ListDwellFlagsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,44 +22,87 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dealpulse/actions/v1/events.proto\x12\x14\x64\x65\x61lpulse.actions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x03\n\x10OpportunityEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17stall_threshold_seconds\x18\x05 \x01(\x03\x12\x39\n\x06opened\x18\n \x01(\x0b\x32\'.dealpulse.actions.v1.OpportunityOpenedH\x00\x12;\n\rstage_changed\x18\x0b \x01(\x0b\x32\".dealpulse.actions.v1.StageChangedH\x00\x12?\n\x0f\x61\x63tion_recorded\x18\x0c \x01(\x0b\x32$.dealpulse.actions.v1.ActionRecordedH\x00\x12L\n\x16stall_deadline_reached\x18\r \x01(\x0b\x32*.dealpulse.actions.v1.StallDeadlineReachedH\x00\x42\x08\n\x06\x63hange\"~\n\x11OpportunityOpened\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\"4\n\x0cStageChanged\x12\x12\n\nfrom_stage\x18\x01 \x01(\t\x12\x10\n\x08to_stage\x18\x02 \x01(\t\"\xd6\x01\n\x0e\x41\x63tionRecorded\x12\x11\n\taction_id\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .dealpulse.actions.v1.ActionKind\x12\x1d\n\x15\x63\x61ll_duration_seconds\x18\x03 \x01(\x03\x12\x18\n\x10\x65mail_message_id\x18\x04 \x01(\t\x12\x12\n\ncheckin_id\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\r\n\x05valid\x18\x07 \x01(\x08\x12\x17\n\x0finvalid_reasons\x18\x08 \x03(\t\"S\n\x14StallDeadlineReached\x12\r\n\x05stage\x18\x01 \x01(\t\x12,\n\x08\x64\x65\x61\x64line\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x01\n\x0c\x41\x63\x63ountEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x07\x63reated\x18\n \x01(\x0b\x32$.dealpulse.actions.v1.AccountCreatedH\x00\x42\x08\n\x06\x63hange\"B\n\x0e\x41\x63\x63ountCreated\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08industry\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"\xb5\x01\n\x08RepEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\nregistered\x18\n \x01(\x0b\x32#.dealpulse.actions.v1.RepRegisteredH\x00\x42\x08\n\x06\x63hange\"9\n\rRepRegistered\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nmanager_id\x18\x02 \x01(\t\"\x9b\x01\n\x11TenantPolicyEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05stall\x18\n \x01(\x0b\x32!.dealpulse.actions.v1.StallPolicy\"(\n\x0bStallPolicy\x12\x19\n\x11threshold_seconds\x18\x01 \x01(\x03\"\xa6\x03\n\x0b\x41lertRaised\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.dealpulse.actions.v1.AlertKind\x12\x16\n\x0eopportunity_id\x18\x04 \x01(\t\x12\x18\n\x10opportunity_name\x18\x05 \x01(\t\x12\r\n\x05stage\x18\x06 \x01(\t\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x12\n\nmanager_id\x18\x08 \x01(\t\x12\x34\n\x10stage_entered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x14last_valid_action_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64\x65\x61\x64line\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\traised_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\r \x01(\t\"\xf2\x01\n\x0bTodoCreated\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07todo_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x15\n\rassignee_role\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x06 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x07 \x01(\t\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x83\x01\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41\x43TION_KIND_CALL\x10\x01\x12\x15\n\x11\x41\x43TION_KIND_EMAIL\x10\x02\x12\x15\n\x11\x41\x43TION_KIND_VISIT\x10\x03\x12\x14\n\x10\x41\x43TION_KIND_NOTE\x10\x04*K\n\tAlertKind\x12\x1a\n\x16\x41LERT_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1e\x41LERT_KIND_STALLED_OPPORTUNITY\x10\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dealpulse/actions/v1/events.proto\x12\x14\x64\x65\x61lpulse.actions.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x04\n\x10OpportunityEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17stall_threshold_seconds\x18\x05 \x01(\x03\x12\x39\n\x06opened\x18\n \x01(\x0b\x32\'.dealpulse.actions.v1.OpportunityOpenedH\x00\x12;\n\rstage_changed\x18\x0b \x01(\x0b\x32\".dealpulse.actions.v1.StageChangedH\x00\x12?\n\x0f\x61\x63tion_recorded\x18\x0c \x01(\x0b\x32$.dealpulse.actions.v1.ActionRecordedH\x00\x12L\n\x16stall_deadline_reached\x18\r \x01(\x0b\x32*.dealpulse.actions.v1.StallDeadlineReachedH\x00\x12;\n\ralert_handled\x18\x0e \x01(\x0b\x32\".dealpulse.actions.v1.AlertHandledH\x00\x12;\n\ralert_snoozed\x18\x0f \x01(\x0b\x32\".dealpulse.actions.v1.AlertSnoozedH\x00\x12H\n\x14\x61lert_escalation_due\x18\x10 \x01(\x0b\x32(.dealpulse.actions.v1.AlertEscalationDueH\x00\x42\x08\n\x06\x63hange\"\xad\x01\n\x11OpportunityOpened\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x13\n\x0btemplate_id\x18\x07 \x01(\t\x12\x18\n\x10template_version\x18\x08 \x01(\x05\"\x8f\x01\n\x0cStageChanged\x12\x12\n\nfrom_stage\x18\x01 \x01(\t\x12\x10\n\x08to_stage\x18\x02 \x01(\t\x12\x1e\n\x16\x61ll_mandatory_verified\x18\x03 \x01(\x08\x12\x39\n\rgate_override\x18\x04 \x01(\x0b\x32\".dealpulse.actions.v1.GateOverride\"r\n\x0cGateOverride\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x1a\n\x12missing_action_ids\x18\x02 \x03(\t\x12\x19\n\x11\x61pproval_workflow\x18\x03 \x01(\t\x12\x1b\n\x13\x61pproval_request_id\x18\x04 \x01(\t\"\xbd\x02\n\x0e\x41\x63tionRecorded\x12\x11\n\taction_id\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .dealpulse.actions.v1.ActionKind\x12\x1d\n\x15\x63\x61ll_duration_seconds\x18\x03 \x01(\x03\x12\x18\n\x10\x65mail_message_id\x18\x04 \x01(\t\x12\x12\n\ncheckin_id\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\x12\r\n\x05valid\x18\x07 \x01(\x08\x12\x17\n\x0finvalid_reasons\x18\x08 \x03(\t\x12\x1a\n\x12template_action_id\x18\t \x01(\t\x12\r\n\x05stage\x18\n \x01(\t\x12:\n\nsubmission\x18\x0b \x01(\x0b\x32&.dealpulse.actions.v1.ActionSubmission\"\xf8\x02\n\x10\x41\x63tionSubmission\x12%\n\x04\x66orm\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12@\n\x05items\x18\x02 \x03(\x0b\x32\x31.dealpulse.actions.v1.ActionSubmission.ItemsEntry\x12>\n\x0b\x61ttachments\x18\x03 \x03(\x0b\x32).dealpulse.actions.v1.SubmittedAttachment\x12\x36\n\nactivities\x18\x04 \x03(\x0b\x32\".dealpulse.actions.v1.ActivityFact\x12\x35\n\tapprovals\x18\x05 \x03(\x0b\x32\".dealpulse.actions.v1.ApprovalFact\x1aL\n\nItemsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x1e.dealpulse.actions.v1.ItemList:\x02\x38\x01\"\x19\n\x08ItemList\x12\r\n\x05items\x18\x01 \x03(\t\"x\n\x13SubmittedAttachment\x12\x15\n\rdocument_type\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x03 \x01(\t\x12\x17\n\nsize_bytes\x18\x04 \x01(\x03H\x00\x88\x01\x01\x42\r\n\x0b_size_bytes\"o\n\x0c\x41\x63tivityFact\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x13\n\x0b\x61\x63tivity_id\x18\x02 \x01(\t\x12\x0f\n\x07minutes\x18\x03 \x01(\x01\x12\x11\n\teffective\x18\x04 \x01(\x08\x12\x18\n\x10reply_message_id\x18\x05 \x01(\t\"a\n\x0c\x41pprovalFact\x12\x13\n\x0b\x61pproval_id\x18\x01 \x01(\t\x12\x15\n\rapprover_role\x18\x02 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x03 \x01(\t\x12\x13\n\x0b\x61pprover_id\x18\x04 \x01(\t\".\n\x0c\x41lertHandled\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"[\n\x0c\x41lertSnoozed\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x88\x01\n\x12\x41lertEscalationDue\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\x34\n\x05level\x18\x02 \x01(\x0e\x32%.dealpulse.actions.v1.EscalationLevel\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x14StallDeadlineReached\x12\r\n\x05stage\x18\x01 \x01(\t\x12,\n\x08\x64\x65\x61\x64line\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8b\x03\n\x0c\x41\x63\x63ountEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x07\x63reated\x18\n \x01(\x0b\x32$.dealpulse.actions.v1.AccountCreatedH\x00\x12\x42\n\rgrade_changed\x18\x0b \x01(\x0b\x32).dealpulse.actions.v1.AccountGradeChangedH\x00\x12Q\n\x15marketing_contact_set\x18\x0c \x01(\x0b\x32\x30.dealpulse.actions.v1.AccountMarketingContactSetH\x00\x12\x37\n\x07updated\x18\r \x01(\x0b\x32$.dealpulse.actions.v1.AccountUpdatedH\x00\x42\x08\n\x06\x63hange\"B\n\x0e\x41\x63\x63ountCreated\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08industry\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"\xb5\x01\n\x08RepEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\nregistered\x18\n \x01(\x0b\x32#.dealpulse.actions.v1.RepRegisteredH\x00\x42\x08\n\x06\x63hange\"9\n\rRepRegistered\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nmanager_id\x18\x02 \x01(\t\"\xcf\x01\n\x11TenantPolicyEvent\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x05stall\x18\n \x01(\x0b\x32!.dealpulse.actions.v1.StallPolicy\x12\x32\n\x06policy\x18\x0b \x01(\x0b\x32\".dealpulse.actions.v1.TenantPolicy\"\xbe\x06\n\x0cTenantPolicy\x12\x1f\n\x17stall_threshold_seconds\x18\x01 \x01(\x03\x12i\n\x1dstage_stall_threshold_seconds\x18\x02 \x03(\x0b\x32\x42.dealpulse.actions.v1.TenantPolicy.StageStallThresholdSecondsEntry\x12)\n!escalate_to_manager_after_seconds\x18\x03 \x01(\x03\x12*\n\"escalate_to_director_after_seconds\x18\x04 \x01(\x03\x12 \n\x18manager_followup_seconds\x18\x05 \x01(\x03\x12#\n\x1blead_response_limit_seconds\x18\x06 \x01(\x03\x12&\n\x1e\x64uplicate_touch_window_seconds\x18\x07 \x01(\x03\x12 \n\x18\x64uplicate_touch_min_reps\x18\x08 \x01(\x05\x12\x14\n\x0c\x64well_factor\x18\t \x01(\x01\x12 \n\x18\x63ompliance_green_percent\x18\n \x01(\x01\x12&\n\x19\x63ompliance_yellow_percent\x18\x0b \x01(\x01H\x00\x88\x01\x01\x12+\n\x1eprocess_quality_weight_percent\x18\x0c \x01(\x01H\x01\x88\x01\x01\x12\x10\n\x08timezone\x18\r \x01(\t\x12\x1a\n\x12must_do_local_time\x18\x0e \x01(\t\x12\x1d\n\x15weekly_report_weekday\x18\x0f \x01(\t\x12 \n\x18weekly_report_local_time\x18\x10 \x01(\t\x12!\n\x19min_call_duration_seconds\x18\x11 \x01(\x03\x12\x17\n\x0fmin_note_length\x18\x12 \x01(\x05\x1a\x41\n\x1fStageStallThresholdSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x42\x1c\n\x1a_compliance_yellow_percentB!\n\x1f_process_quality_weight_percent\"(\n\x0bStallPolicy\x12\x19\n\x11threshold_seconds\x18\x01 \x01(\x03\"\xbb\x01\n\x11TemplatePublished\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btemplate_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x05\x12\x15\n\rdocument_yaml\x18\x06 \x01(\t\x12\x13\n\x0b\x66ingerprint\x18\x07 \x01(\t\"\xa2\x06\n\x0b\x41lertRaised\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\x12-\n\x04kind\x18\x03 \x01(\x0e\x32\x1f.dealpulse.actions.v1.AlertKind\x12\x16\n\x0eopportunity_id\x18\x04 \x01(\t\x12\x18\n\x10opportunity_name\x18\x05 \x01(\t\x12\r\n\x05stage\x18\x06 \x01(\t\x12\x10\n\x08owner_id\x18\x07 \x01(\t\x12\x12\n\nmanager_id\x18\x08 \x01(\t\x12\x34\n\x10stage_entered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x38\n\x14last_valid_action_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x64\x65\x61\x64line\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\traised_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07message\x18\r \x01(\t\x12?\n\x10\x65scalation_level\x18\x0e \x01(\x0e\x32%.dealpulse.actions.v1.EscalationLevel\x12\x13\n\x0b\x64irector_id\x18\x0f \x01(\t\x12\x31\n\x06status\x18\x10 \x01(\x0e\x32!.dealpulse.actions.v1.AlertStatus\x12\x17\n\x0fstatus_actor_id\x18\x11 \x01(\t\x12\x13\n\x0bstatus_note\x18\x12 \x01(\t\x12\x35\n\x11status_changed_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rsnoozed_until\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07lead_id\x18\x15 \x01(\t\x12\x12\n\naccount_id\x18\x16 \x01(\t\x12\x34\n\x07touches\x18\x17 \x03(\x0b\x32#.dealpulse.actions.v1.CustomerTouch\"s\n\rCustomerTouch\x12\x13\n\x0b\x61\x63tivity_id\x18\x01 \x01(\t\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x04 \x01(\t\"\xf2\x01\n\x0bTodoCreated\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07todo_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x15\n\rassignee_role\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x06 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x07 \x01(\t\x12*\n\x06\x64ue_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\x13\x41\x63\x63ountGradeChanged\x12\x12\n\nfrom_grade\x18\x01 \x01(\t\x12\x10\n\x08to_grade\x18\x02 \x01(\t\x12\x1b\n\x13\x61pproval_request_id\x18\x03 \x01(\t\x12\x13\n\x0b\x61pproved_by\x18\x04 \x03(\t\x12\x14\n\x0crequested_by\x18\x05 \x01(\t\"\xc5\x01\n\x1a\x41\x63\x63ountMarketingContactSet\x12\x1c\n\x14marketing_contact_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x19\n\x11wecom_webhook_url\x18\x04 \x01(\t\x12\x1c\n\x14\x64ingtalk_webhook_url\x18\x05 \x01(\t\x12\x17\n\x0f\x64ingtalk_secret\x18\x06 \x01(\t\x12\x12\n\nmention_id\x18\x07 \x01(\t\"\xe4\x03\n\x0e\x41\x63\x63ountUpdated\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08industry\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08owner_id\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x14\n\x07\x61\x64\x64ress\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08latitude\x18\x05 \x01(\x01H\x04\x88\x01\x01\x12\x16\n\tlongitude\x18\x06 \x01(\x01H\x05\x88\x01\x01\x12\x19\n\x0c\x63ontact_name\x18\x07 \x01(\tH\x06\x88\x01\x01\x12\x1a\n\rcontact_phone\x18\x08 \x01(\tH\x07\x88\x01\x01\x12\x1a\n\rcontact_email\x18\t \x01(\tH\x08\x88\x01\x01\x12\x1a\n\rcontact_title\x18\n \x01(\tH\t\x88\x01\x01\x12\x1b\n\x0e\x64\x65\x63ision_maker\x18\x0b \x01(\tH\n\x88\x01\x01\x12\x12\n\x05grade\x18\x0c \x01(\tH\x0b\x88\x01\x01\x42\x07\n\x05_nameB\x0b\n\t_industryB\x0b\n\t_owner_idB\n\n\x08_addressB\x0b\n\t_latitudeB\x0c\n\n_longitudeB\x0f\n\r_contact_nameB\x10\n\x0e_contact_phoneB\x10\n\x0e_contact_emailB\x10\n\x0e_contact_titleB\x11\n\x0f_decision_makerB\x08\n\x06_grade*\x83\x01\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41\x43TION_KIND_CALL\x10\x01\x12\x15\n\x11\x41\x43TION_KIND_EMAIL\x10\x02\x12\x15\n\x11\x41\x43TION_KIND_VISIT\x10\x03\x12\x14\n\x10\x41\x43TION_KIND_NOTE\x10\x04*\x8a\x01\n\x0f\x45scalationLevel\x12 \n\x1c\x45SCALATION_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45SCALATION_LEVEL_REP\x10\x01\x12\x1c\n\x18\x45SCALATION_LEVEL_MANAGER\x10\x02\x12\x1d\n\x19\x45SCALATION_LEVEL_DIRECTOR\x10\x03*\x91\x01\n\x0b\x41lertStatus\x12\x1c\n\x18\x41LERT_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11\x41LERT_STATUS_OPEN\x10\x01\x12\x18\n\x14\x41LERT_STATUS_HANDLED\x10\x02\x12\x18\n\x14\x41LERT_STATUS_SNOOZED\x10\x03\x12\x19\n\x15\x41LERT_STATUS_RESOLVED\x10\x04*\x91\x01\n\tAlertKind\x12\x1a\n\x16\x41LERT_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1e\x41LERT_KIND_STALLED_OPPORTUNITY\x10\x01\x12$\n ALERT_KIND_LEAD_RESPONSE_OVERDUE\x10\x02\x12\x1e\n\x1a\x41LERT_KIND_DUPLICATE_TOUCH\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dealpulse.actions.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACTIONKIND']._serialized_start=2385
-  _globals['_ACTIONKIND']._serialized_end=2516
-  _globals['_ALERTKIND']._serialized_start=2518
-  _globals['_ALERTKIND']._serialized_end=2593
-  _globals['_OPPORTUNITYEVENT']._serialized_start=93
-  _globals['_OPPORTUNITYEVENT']._serialized_end=527
-  _globals['_OPPORTUNITYOPENED']._serialized_start=529
-  _globals['_OPPORTUNITYOPENED']._serialized_end=655
-  _globals['_STAGECHANGED']._serialized_start=657
-  _globals['_STAGECHANGED']._serialized_end=709
-  _globals['_ACTIONRECORDED']._serialized_start=712
-  _globals['_ACTIONRECORDED']._serialized_end=926
-  _globals['_STALLDEADLINEREACHED']._serialized_start=928
-  _globals['_STALLDEADLINEREACHED']._serialized_end=1011
-  _globals['_ACCOUNTEVENT']._serialized_start=1014
-  _globals['_ACCOUNTEVENT']._serialized_end=1201
-  _globals['_ACCOUNTCREATED']._serialized_start=1203
-  _globals['_ACCOUNTCREATED']._serialized_end=1269
-  _globals['_REPEVENT']._serialized_start=1272
-  _globals['_REPEVENT']._serialized_end=1453
-  _globals['_REPREGISTERED']._serialized_start=1455
-  _globals['_REPREGISTERED']._serialized_end=1512
-  _globals['_TENANTPOLICYEVENT']._serialized_start=1515
-  _globals['_TENANTPOLICYEVENT']._serialized_end=1670
-  _globals['_STALLPOLICY']._serialized_start=1672
-  _globals['_STALLPOLICY']._serialized_end=1712
-  _globals['_ALERTRAISED']._serialized_start=1715
-  _globals['_ALERTRAISED']._serialized_end=2137
-  _globals['_TODOCREATED']._serialized_start=2140
-  _globals['_TODOCREATED']._serialized_end=2382
+  _globals['_ACTIONSUBMISSION_ITEMSENTRY']._loaded_options = None
+  _globals['_ACTIONSUBMISSION_ITEMSENTRY']._serialized_options = b'8\001'
+  _globals['_TENANTPOLICY_STAGESTALLTHRESHOLDSECONDSENTRY']._loaded_options = None
+  _globals['_TENANTPOLICY_STAGESTALLTHRESHOLDSECONDSENTRY']._serialized_options = b'8\001'
+  _globals['_ACTIONKIND']._serialized_start=6591
+  _globals['_ACTIONKIND']._serialized_end=6722
+  _globals['_ESCALATIONLEVEL']._serialized_start=6725
+  _globals['_ESCALATIONLEVEL']._serialized_end=6863
+  _globals['_ALERTSTATUS']._serialized_start=6866
+  _globals['_ALERTSTATUS']._serialized_end=7011
+  _globals['_ALERTKIND']._serialized_start=7014
+  _globals['_ALERTKIND']._serialized_end=7159
+  _globals['_OPPORTUNITYEVENT']._serialized_start=123
+  _globals['_OPPORTUNITYEVENT']._serialized_end=753
+  _globals['_OPPORTUNITYOPENED']._serialized_start=756
+  _globals['_OPPORTUNITYOPENED']._serialized_end=929
+  _globals['_STAGECHANGED']._serialized_start=932
+  _globals['_STAGECHANGED']._serialized_end=1075
+  _globals['_GATEOVERRIDE']._serialized_start=1077
+  _globals['_GATEOVERRIDE']._serialized_end=1191
+  _globals['_ACTIONRECORDED']._serialized_start=1194
+  _globals['_ACTIONRECORDED']._serialized_end=1511
+  _globals['_ACTIONSUBMISSION']._serialized_start=1514
+  _globals['_ACTIONSUBMISSION']._serialized_end=1890
+  _globals['_ACTIONSUBMISSION_ITEMSENTRY']._serialized_start=1814
+  _globals['_ACTIONSUBMISSION_ITEMSENTRY']._serialized_end=1890
+  _globals['_ITEMLIST']._serialized_start=1892
+  _globals['_ITEMLIST']._serialized_end=1917
+  _globals['_SUBMITTEDATTACHMENT']._serialized_start=1919
+  _globals['_SUBMITTEDATTACHMENT']._serialized_end=2039
+  _globals['_ACTIVITYFACT']._serialized_start=2041
+  _globals['_ACTIVITYFACT']._serialized_end=2152
+  _globals['_APPROVALFACT']._serialized_start=2154
+  _globals['_APPROVALFACT']._serialized_end=2251
+  _globals['_ALERTHANDLED']._serialized_start=2253
+  _globals['_ALERTHANDLED']._serialized_end=2299
+  _globals['_ALERTSNOOZED']._serialized_start=2301
+  _globals['_ALERTSNOOZED']._serialized_end=2392
+  _globals['_ALERTESCALATIONDUE']._serialized_start=2395
+  _globals['_ALERTESCALATIONDUE']._serialized_end=2531
+  _globals['_STALLDEADLINEREACHED']._serialized_start=2533
+  _globals['_STALLDEADLINEREACHED']._serialized_end=2616
+  _globals['_ACCOUNTEVENT']._serialized_start=2619
+  _globals['_ACCOUNTEVENT']._serialized_end=3014
+  _globals['_ACCOUNTCREATED']._serialized_start=3016
+  _globals['_ACCOUNTCREATED']._serialized_end=3082
+  _globals['_REPEVENT']._serialized_start=3085
+  _globals['_REPEVENT']._serialized_end=3266
+  _globals['_REPREGISTERED']._serialized_start=3268
+  _globals['_REPREGISTERED']._serialized_end=3325
+  _globals['_TENANTPOLICYEVENT']._serialized_start=3328
+  _globals['_TENANTPOLICYEVENT']._serialized_end=3535
+  _globals['_TENANTPOLICY']._serialized_start=3538
+  _globals['_TENANTPOLICY']._serialized_end=4368
+  _globals['_TENANTPOLICY_STAGESTALLTHRESHOLDSECONDSENTRY']._serialized_start=4238
+  _globals['_TENANTPOLICY_STAGESTALLTHRESHOLDSECONDSENTRY']._serialized_end=4303
+  _globals['_STALLPOLICY']._serialized_start=4370
+  _globals['_STALLPOLICY']._serialized_end=4410
+  _globals['_TEMPLATEPUBLISHED']._serialized_start=4413
+  _globals['_TEMPLATEPUBLISHED']._serialized_end=4600
+  _globals['_ALERTRAISED']._serialized_start=4603
+  _globals['_ALERTRAISED']._serialized_end=5405
+  _globals['_CUSTOMERTOUCH']._serialized_start=5407
+  _globals['_CUSTOMERTOUCH']._serialized_end=5522
+  _globals['_TODOCREATED']._serialized_start=5525
+  _globals['_TODOCREATED']._serialized_end=5767
+  _globals['_ACCOUNTGRADECHANGED']._serialized_start=5770
+  _globals['_ACCOUNTGRADECHANGED']._serialized_end=5901
+  _globals['_ACCOUNTMARKETINGCONTACTSET']._serialized_start=5904
+  _globals['_ACCOUNTMARKETINGCONTACTSET']._serialized_end=6101
+  _globals['_ACCOUNTUPDATED']._serialized_start=6104
+  _globals['_ACCOUNTUPDATED']._serialized_end=6588
 # @@protoc_insertion_point(module_scope)

@@ -22,9 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from dealpulse.audit.v1 import events_pb2 as dealpulse_dot_audit_dot_v1_dot_events__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&dealpulse/audit/v1/audit_service.proto\x12\x12\x64\x65\x61lpulse.audit.v1\"\xe3\x01\n\x0c\x43heckRequest\x12\x13\n\x0b\x65ntity_type\x18\x01 \x01(\t\x12\x11\n\tentity_id\x18\x02 \x01(\t\x12\x0e\n\x06\x66ields\x18\x03 \x03(\t\x12G\n\x0crecord_state\x18\x04 \x03(\x0b\x32\x31.dealpulse.audit.v1.CheckRequest.RecordStateEntry\x1aR\n\x10RecordStateEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x1e.dealpulse.audit.v1.StateValue:\x02\x38\x01\"W\n\nStateValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x14\n\nbool_value\x18\x03 \x01(\x08H\x00\x42\x06\n\x04kind\"{\n\rCheckResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x34\n\tdecisions\x18\x02 \x03(\x0b\x32!.dealpulse.audit.v1.FieldDecision\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\"\x96\x01\n\rFieldDecision\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x02 \x01(\x08\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x11\n\tpolicy_id\x18\x05 \x01(\t\x12\x16\n\x0epolicy_version\x18\x06 \x01(\x05\x12\x19\n\x11\x61pproval_workflow\x18\x07 \x01(\t2\\\n\x0c\x41uditService\x12L\n\x05\x43heck\x12 .dealpulse.audit.v1.CheckRequest\x1a!.dealpulse.audit.v1.CheckResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&dealpulse/audit/v1/audit_service.proto\x12\x12\x64\x65\x61lpulse.audit.v1\x1a\x1f\x64\x65\x61lpulse/audit/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n\x0c\x43heckRequest\x12\x13\n\x0b\x65ntity_type\x18\x01 \x01(\t\x12\x11\n\tentity_id\x18\x02 \x01(\t\x12\x0e\n\x06\x66ields\x18\x03 \x03(\t\x12G\n\x0crecord_state\x18\x04 \x03(\x0b\x32\x31.dealpulse.audit.v1.CheckRequest.RecordStateEntry\x12*\n\x06source\x18\x05 \x01(\x0e\x32\x1a.dealpulse.audit.v1.Source\x1aR\n\x10RecordStateEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x1e.dealpulse.audit.v1.StateValue:\x02\x38\x01\"W\n\nStateValue\x12\x16\n\x0cstring_value\x18\x01 \x01(\tH\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x14\n\nbool_value\x18\x03 \x01(\x08H\x00\x42\x06\n\x04kind\"\x94\x01\n\rCheckResponse\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12\x34\n\tdecisions\x18\x02 \x03(\x0b\x32!.dealpulse.audit.v1.FieldDecision\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x17\n\x0f\x61udit_event_ids\x18\x05 \x03(\t\"\x96\x01\n\rFieldDecision\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x0f\n\x07\x61llowed\x18\x02 \x01(\x08\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x11\n\tpolicy_id\x18\x05 \x01(\t\x12\x16\n\x0epolicy_version\x18\x06 \x01(\x05\x12\x19\n\x11\x61pproval_workflow\x18\x07 \x01(\t\"\xee\x01\n\rRecordRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x13\n\x0b\x65ntity_type\x18\x02 \x01(\t\x12\x11\n\tentity_id\x18\x03 \x01(\t\x12\r\n\x05\x66ield\x18\x04 \x01(\t\x12\x13\n\x0b\x62\x65\x66ore_json\x18\x05 \x01(\t\x12\x12\n\nafter_json\x18\x06 \x01(\t\x12/\n\x0boccurred_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06source\x18\x08 \x01(\x0e\x32\x1a.dealpulse.audit.v1.Source\x12\x0e\n\x06reason\x18\t \x01(\t\"A\n\x0eRecordResponse\x12/\n\x06record\x18\x01 \x01(\x0b\x32\x1f.dealpulse.audit.v1.AuditRecord\"\xad\x01\n\x0cRecordFilter\x12\x13\n\x0b\x65ntity_type\x18\x01 \x01(\t\x12\x11\n\tentity_id\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12\r\n\x05\x66ield\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"r\n\x13QueryRecordsRequest\x12\x30\n\x06\x66ilter\x18\x01 \x01(\x0b\x32 .dealpulse.audit.v1.RecordFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x16\n\x0e\x61\x66ter_sequence\x18\x03 \x01(\x03\"e\n\x14QueryRecordsResponse\x12\x30\n\x07records\x18\x01 \x03(\x0b\x32\x1f.dealpulse.audit.v1.AuditRecord\x12\x1b\n\x13next_after_sequence\x18\x02 \x01(\x03\"\x8f\x01\n\x14\x45xportRecordsRequest\x12\x30\n\x06\x66ilter\x18\x01 \x01(\x0b\x32 .dealpulse.audit.v1.RecordFilter\x12\x30\n\x06\x66ormat\x18\x02 \x01(\x0e\x32 .dealpulse.audit.v1.ExportFormat\x12\x13\n\x0bmax_records\x18\x03 \x01(\x05\"T\n\x15\x45xportRecordsResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x14\n\x0crecord_count\x18\x03 \x01(\x03\"\x14\n\x12VerifyChainRequest\"\xbd\x01\n\x13VerifyChainResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x0f\n\x07\x63hecked\x18\x02 \x01(\x03\x12\x15\n\rhead_sequence\x18\x03 \x01(\x03\x12\x11\n\thead_hash\x18\x04 \x01(\t\x12\x35\n\x07problem\x18\x05 \x01(\x0e\x32$.dealpulse.audit.v1.ChainProblemKind\x12\x18\n\x10problem_sequence\x18\x06 \x01(\x03\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\"\xec\x02\n\x0c\x41pprovalStep\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61pprover_roles\x18\x02 \x03(\t\x12-\n\topened_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tescalated\x18\x05 \x01(\x08\x12\x17\n\x0f\x65scalation_role\x18\x06 \x01(\t\x12\x12\n\ndecided_by\x18\x07 \x01(\t\x12,\n\x07verdict\x18\x08 \x01(\x0e\x32\x1b.dealpulse.audit.v1.Verdict\x12\x0e\n\x06reason\x18\t \x01(\t\x12.\n\ndecided_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x64\x65\x63ided_as_roles\x18\x0b \x03(\t\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x0c \x01(\t\"\xd3\x02\n\x0f\x41pprovalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08workflow\x18\x02 \x01(\t\x12\x18\n\x10workflow_version\x18\x03 \x01(\x05\x12\x32\n\x06\x63hange\x18\x04 \x01(\x0b\x32\".dealpulse.audit.v1.ProposedChange\x12\x14\n\x0csubmitted_by\x18\x05 \x01(\t\x12\x30\n\x0csubmitted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x32\n\x06status\x18\x08 \x01(\x0e\x32\".dealpulse.audit.v1.ApprovalStatus\x12/\n\x05steps\x18\t \x03(\x0b\x32 .dealpulse.audit.v1.ApprovalStep\x12\x0f\n\x07version\x18\n \x01(\x03\"\x81\x01\n\x15SubmitApprovalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x10\n\x08workflow\x18\x02 \x01(\t\x12\x32\n\x06\x63hange\x18\x03 \x01(\x0b\x32\".dealpulse.audit.v1.ProposedChange\x12\x0e\n\x06reason\x18\x04 \x01(\t\"N\n\x16SubmitApprovalResponse\x12\x34\n\x07request\x18\x01 \x01(\x0b\x32#.dealpulse.audit.v1.ApprovalRequest\"\x8c\x01\n\x15\x44\x65\x63ideApprovalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04step\x18\x02 \x01(\t\x12,\n\x07verdict\x18\x03 \x01(\x0e\x32\x1b.dealpulse.audit.v1.Verdict\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x05 \x01(\t\"N\n\x16\x44\x65\x63ideApprovalResponse\x12\x34\n\x07request\x18\x01 \x01(\x0b\x32#.dealpulse.audit.v1.ApprovalRequest\"(\n\x12GetApprovalRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"K\n\x13GetApprovalResponse\x12\x34\n\x07request\x18\x01 \x01(\x0b\x32#.dealpulse.audit.v1.ApprovalRequest\"\x1d\n\x1bListPendingApprovalsRequest\"U\n\x1cListPendingApprovalsResponse\x12\x35\n\x08requests\x18\x01 \x03(\x0b\x32#.dealpulse.audit.v1.ApprovalRequest\"\'\n\x17GetAnomalyReportRequest\x12\x0c\n\x04week\x18\x01 \x01(\t\"b\n\x18GetAnomalyReportResponse\x12\x31\n\x06report\x18\x01 \x01(\x0b\x32!.dealpulse.audit.v1.AnomalyReport\x12\x13\n\x0bprovisional\x18\x02 \x01(\x08*\\\n\x0c\x45xportFormat\x12\x1d\n\x19\x45XPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_CSV\x10\x01\x12\x16\n\x12\x45XPORT_FORMAT_JSON\x10\x02*\xcb\x02\n\x10\x43hainProblemKind\x12\"\n\x1e\x43HAIN_PROBLEM_KIND_UNSPECIFIED\x10\x00\x12#\n\x1f\x43HAIN_PROBLEM_KIND_OTHER_TENANT\x10\x01\x12 \n\x1c\x43HAIN_PROBLEM_KIND_DUPLICATE\x10\x02\x12#\n\x1f\x43HAIN_PROBLEM_KIND_OUT_OF_ORDER\x10\x03\x12\x1a\n\x16\x43HAIN_PROBLEM_KIND_GAP\x10\x04\x12\x1d\n\x19\x43HAIN_PROBLEM_KIND_EDITED\x10\x05\x12\"\n\x1e\x43HAIN_PROBLEM_KIND_BROKEN_LINK\x10\x06\x12&\n\"CHAIN_PROBLEM_KIND_ANCHOR_MISMATCH\x10\x07\x12 \n\x1c\x43HAIN_PROBLEM_KIND_TRUNCATED\x10\x08\x32\xf2\x07\n\x0c\x41uditService\x12L\n\x05\x43heck\x12 .dealpulse.audit.v1.CheckRequest\x1a!.dealpulse.audit.v1.CheckResponse\x12O\n\x06Record\x12!.dealpulse.audit.v1.RecordRequest\x1a\".dealpulse.audit.v1.RecordResponse\x12\x61\n\x0cQueryRecords\x12\'.dealpulse.audit.v1.QueryRecordsRequest\x1a(.dealpulse.audit.v1.QueryRecordsResponse\x12\x64\n\rExportRecords\x12(.dealpulse.audit.v1.ExportRecordsRequest\x1a).dealpulse.audit.v1.ExportRecordsResponse\x12^\n\x0bVerifyChain\x12&.dealpulse.audit.v1.VerifyChainRequest\x1a\'.dealpulse.audit.v1.VerifyChainResponse\x12g\n\x0eSubmitApproval\x12).dealpulse.audit.v1.SubmitApprovalRequest\x1a*.dealpulse.audit.v1.SubmitApprovalResponse\x12g\n\x0e\x44\x65\x63ideApproval\x12).dealpulse.audit.v1.DecideApprovalRequest\x1a*.dealpulse.audit.v1.DecideApprovalResponse\x12^\n\x0bGetApproval\x12&.dealpulse.audit.v1.GetApprovalRequest\x1a\'.dealpulse.audit.v1.GetApprovalResponse\x12y\n\x14ListPendingApprovals\x12/.dealpulse.audit.v1.ListPendingApprovalsRequest\x1a\x30.dealpulse.audit.v1.ListPendingApprovalsResponse\x12m\n\x10GetAnomalyReport\x12+.dealpulse.audit.v1.GetAnomalyReportRequest\x1a,.dealpulse.audit.v1.GetAnomalyReportResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,16 +35,62 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CHECKREQUEST_RECORDSTATEENTRY']._loaded_options = None
   _globals['_CHECKREQUEST_RECORDSTATEENTRY']._serialized_options = b'8\001'
-  _globals['_CHECKREQUEST']._serialized_start=63
-  _globals['_CHECKREQUEST']._serialized_end=290
-  _globals['_CHECKREQUEST_RECORDSTATEENTRY']._serialized_start=208
-  _globals['_CHECKREQUEST_RECORDSTATEENTRY']._serialized_end=290
-  _globals['_STATEVALUE']._serialized_start=292
-  _globals['_STATEVALUE']._serialized_end=379
-  _globals['_CHECKRESPONSE']._serialized_start=381
-  _globals['_CHECKRESPONSE']._serialized_end=504
-  _globals['_FIELDDECISION']._serialized_start=507
-  _globals['_FIELDDECISION']._serialized_end=657
-  _globals['_AUDITSERVICE']._serialized_start=659
-  _globals['_AUDITSERVICE']._serialized_end=751
+  _globals['_EXPORTFORMAT']._serialized_start=3466
+  _globals['_EXPORTFORMAT']._serialized_end=3558
+  _globals['_CHAINPROBLEMKIND']._serialized_start=3561
+  _globals['_CHAINPROBLEMKIND']._serialized_end=3892
+  _globals['_CHECKREQUEST']._serialized_start=129
+  _globals['_CHECKREQUEST']._serialized_end=400
+  _globals['_CHECKREQUEST_RECORDSTATEENTRY']._serialized_start=318
+  _globals['_CHECKREQUEST_RECORDSTATEENTRY']._serialized_end=400
+  _globals['_STATEVALUE']._serialized_start=402
+  _globals['_STATEVALUE']._serialized_end=489
+  _globals['_CHECKRESPONSE']._serialized_start=492
+  _globals['_CHECKRESPONSE']._serialized_end=640
+  _globals['_FIELDDECISION']._serialized_start=643
+  _globals['_FIELDDECISION']._serialized_end=793
+  _globals['_RECORDREQUEST']._serialized_start=796
+  _globals['_RECORDREQUEST']._serialized_end=1034
+  _globals['_RECORDRESPONSE']._serialized_start=1036
+  _globals['_RECORDRESPONSE']._serialized_end=1101
+  _globals['_RECORDFILTER']._serialized_start=1104
+  _globals['_RECORDFILTER']._serialized_end=1277
+  _globals['_QUERYRECORDSREQUEST']._serialized_start=1279
+  _globals['_QUERYRECORDSREQUEST']._serialized_end=1393
+  _globals['_QUERYRECORDSRESPONSE']._serialized_start=1395
+  _globals['_QUERYRECORDSRESPONSE']._serialized_end=1496
+  _globals['_EXPORTRECORDSREQUEST']._serialized_start=1499
+  _globals['_EXPORTRECORDSREQUEST']._serialized_end=1642
+  _globals['_EXPORTRECORDSRESPONSE']._serialized_start=1644
+  _globals['_EXPORTRECORDSRESPONSE']._serialized_end=1728
+  _globals['_VERIFYCHAINREQUEST']._serialized_start=1730
+  _globals['_VERIFYCHAINREQUEST']._serialized_end=1750
+  _globals['_VERIFYCHAINRESPONSE']._serialized_start=1753
+  _globals['_VERIFYCHAINRESPONSE']._serialized_end=1942
+  _globals['_APPROVALSTEP']._serialized_start=1945
+  _globals['_APPROVALSTEP']._serialized_end=2309
+  _globals['_APPROVALREQUEST']._serialized_start=2312
+  _globals['_APPROVALREQUEST']._serialized_end=2651
+  _globals['_SUBMITAPPROVALREQUEST']._serialized_start=2654
+  _globals['_SUBMITAPPROVALREQUEST']._serialized_end=2783
+  _globals['_SUBMITAPPROVALRESPONSE']._serialized_start=2785
+  _globals['_SUBMITAPPROVALRESPONSE']._serialized_end=2863
+  _globals['_DECIDEAPPROVALREQUEST']._serialized_start=2866
+  _globals['_DECIDEAPPROVALREQUEST']._serialized_end=3006
+  _globals['_DECIDEAPPROVALRESPONSE']._serialized_start=3008
+  _globals['_DECIDEAPPROVALRESPONSE']._serialized_end=3086
+  _globals['_GETAPPROVALREQUEST']._serialized_start=3088
+  _globals['_GETAPPROVALREQUEST']._serialized_end=3128
+  _globals['_GETAPPROVALRESPONSE']._serialized_start=3130
+  _globals['_GETAPPROVALRESPONSE']._serialized_end=3205
+  _globals['_LISTPENDINGAPPROVALSREQUEST']._serialized_start=3207
+  _globals['_LISTPENDINGAPPROVALSREQUEST']._serialized_end=3236
+  _globals['_LISTPENDINGAPPROVALSRESPONSE']._serialized_start=3238
+  _globals['_LISTPENDINGAPPROVALSRESPONSE']._serialized_end=3323
+  _globals['_GETANOMALYREPORTREQUEST']._serialized_start=3325
+  _globals['_GETANOMALYREPORTREQUEST']._serialized_end=3364
+  _globals['_GETANOMALYREPORTRESPONSE']._serialized_start=3366
+  _globals['_GETANOMALYREPORTRESPONSE']._serialized_end=3464
+  _globals['_AUDITSERVICE']._serialized_start=3895
+  _globals['_AUDITSERVICE']._serialized_end=4905
 # @@protoc_insertion_point(module_scope)

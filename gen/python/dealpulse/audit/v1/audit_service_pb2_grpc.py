@@ -39,6 +39,51 @@ class AuditServiceStub:
                 request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.CheckRequest.SerializeToString,
                 response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.CheckResponse.FromString,
                 _registered_method=True)
+        self.Record = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/Record',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.RecordRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.RecordResponse.FromString,
+                _registered_method=True)
+        self.QueryRecords = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/QueryRecords',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.QueryRecordsRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.QueryRecordsResponse.FromString,
+                _registered_method=True)
+        self.ExportRecords = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/ExportRecords',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ExportRecordsRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ExportRecordsResponse.FromString,
+                _registered_method=True)
+        self.VerifyChain = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/VerifyChain',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainResponse.FromString,
+                _registered_method=True)
+        self.SubmitApproval = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/SubmitApproval',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.SubmitApprovalRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.SubmitApprovalResponse.FromString,
+                _registered_method=True)
+        self.DecideApproval = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/DecideApproval',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.DecideApprovalRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.DecideApprovalResponse.FromString,
+                _registered_method=True)
+        self.GetApproval = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/GetApproval',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetApprovalRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetApprovalResponse.FromString,
+                _registered_method=True)
+        self.ListPendingApprovals = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/ListPendingApprovals',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ListPendingApprovalsRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ListPendingApprovalsResponse.FromString,
+                _registered_method=True)
+        self.GetAnomalyReport = channel.unary_unary(
+                '/dealpulse.audit.v1.AuditService/GetAnomalyReport',
+                request_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetAnomalyReportRequest.SerializeToString,
+                response_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetAnomalyReportResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
@@ -48,15 +93,107 @@ class AuditServiceServicer:
         """May the caller write these fields of this record, in its current state? Decided by
         the tenant's active field-level edit policy (SEC-SALES-2026-01 by default).
 
-        Check is a question, not a write: a denial is an OK answer with `allowed = false`,
-        and Check itself changes nothing. The service performing the write turns a denial
-        into its own refusal — gRPC PERMISSION_DENIED (REST 403) whose message names the
-        first denied field's `rule_id` and `reason`, and its `approval_workflow` when set —
-        and appends nothing. Every write path of every service asks Check first, forwarding
-        the end user's token so the decision is made for that user.
+        A denial is an OK answer with `allowed = false`. The service performing the write
+        turns a denial into its own refusal — gRPC PERMISSION_DENIED (REST 403) whose
+        message names the first denied field's `rule_id` and `reason`, and its
+        `approval_workflow` when set — and appends nothing. Every write path of every
+        service asks Check first, forwarding the end user's token so the decision is made
+        for that user (kernel/audit_check.py does both).
+
+        Every decision is itself audited: before answering, Check appends one entry per
+        field (actor, roles, entity, field, the decision and the rule) to the tenant's
+        audit log intake, acknowledged by the broker. If that append fails the answer is
+        UNAVAILABLE, never an unaudited decision.
 
         Errors: UNAUTHENTICATED without a valid bearer token; INVALID_ARGUMENT for a
-        malformed request (the message names the offending request field).
+        malformed request (the message names the offending request field); UNAVAILABLE
+        when the decision could not be audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Record(self, request, context):
+        """Append a fact to the caller's tenant's audit log. Actor, roles and tenant are the
+        token's. Idempotent on `event_id`: recording the same id again records nothing new
+        and answers with the record already chained. Answers once the record has its place
+        in the chain (or DEADLINE_EXCEEDED when the chain writer is behind: retry with the
+        same id).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryRecords(self, request, context):
+        """The caller's tenant's records matching every criterion given, in chain order.
+        Auditors only (admin, director, finance, manager).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportRecords(self, request, context):
+        """The same selection as one CSV or JSON document (JSON keeps every field, so an
+        export verifies on its own). RESOURCE_EXHAUSTED when more than `max_records` match.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyChain(self, request, context):
+        """Walk the tenant's chain and report the first broken, edited or missing record.
+        Admins and directors only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitApproval(self, request, context):
+        """Approvals: multi-step workflows defined as data (services/audit/workflows/*.yaml:
+        customer_grade_change, stage_gate_override). Every command answers with the request
+        as it stands after the command (read-your-write); DEADLINE_EXCEEDED when the
+        projection is behind (repeat the call: commands are idempotent).
+
+        Open a request under the workflow's newest version; its first step opens at once.
+        Idempotent on `request_id` (the same request again answers the stored one;
+        ALREADY_EXISTS when the id was used for another request). PERMISSION_DENIED when
+        the caller holds none of the workflow's submitter roles; INVALID_ARGUMENT for an
+        unknown workflow, a change of another field than the workflow's, or no reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideApproval(self, request, context):
+        """Approve or reject one step. Idempotent on `decision_id`. PERMISSION_DENIED when the
+        caller holds none of the step's roles, submitted the request, or decided another
+        step of it; FAILED_PRECONDITION when the step is not open; NOT_FOUND for an unknown
+        request (or one of another tenant). A rejection needs a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetApproval(self, request, context):
+        """One request. Its submitter, its deciders, holders of its steps' roles and auditors
+        may read it (PERMISSION_DENIED otherwise).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPendingApprovals(self, request, context):
+        """Pending requests with a step the caller may decide now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAnomalyReport(self, request, context):
+        """The anomaly report of one local week of the caller's tenant: each finding with the
+        audit records that show it. A finished week answers with the report the weekly job
+        published (the same one BI read on `audit.anomaly.report.v1`); the current week, or
+        one the job has not reached yet, is computed on the spot. Auditors only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -69,6 +206,51 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     servicer.Check,
                     request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.CheckRequest.FromString,
                     response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.CheckResponse.SerializeToString,
+            ),
+            'Record': grpc.unary_unary_rpc_method_handler(
+                    servicer.Record,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.RecordRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.RecordResponse.SerializeToString,
+            ),
+            'QueryRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryRecords,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.QueryRecordsRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.QueryRecordsResponse.SerializeToString,
+            ),
+            'ExportRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportRecords,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ExportRecordsRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ExportRecordsResponse.SerializeToString,
+            ),
+            'VerifyChain': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyChain,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainResponse.SerializeToString,
+            ),
+            'SubmitApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitApproval,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.SubmitApprovalRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.SubmitApprovalResponse.SerializeToString,
+            ),
+            'DecideApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideApproval,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.DecideApprovalRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.DecideApprovalResponse.SerializeToString,
+            ),
+            'GetApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetApproval,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetApprovalRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetApprovalResponse.SerializeToString,
+            ),
+            'ListPendingApprovals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPendingApprovals,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ListPendingApprovalsRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ListPendingApprovalsResponse.SerializeToString,
+            ),
+            'GetAnomalyReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAnomalyReport,
+                    request_deserializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetAnomalyReportRequest.FromString,
+                    response_serializer=dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetAnomalyReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -98,6 +280,249 @@ class AuditService:
             '/dealpulse.audit.v1.AuditService/Check',
             dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.CheckRequest.SerializeToString,
             dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.CheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Record(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/Record',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.RecordRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.RecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/QueryRecords',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.QueryRecordsRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.QueryRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/ExportRecords',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ExportRecordsRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ExportRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyChain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/VerifyChain',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.VerifyChainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/SubmitApproval',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.SubmitApprovalRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.SubmitApprovalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/DecideApproval',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.DecideApprovalRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.DecideApprovalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/GetApproval',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetApprovalRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetApprovalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPendingApprovals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/ListPendingApprovals',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ListPendingApprovalsRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.ListPendingApprovalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAnomalyReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dealpulse.audit.v1.AuditService/GetAnomalyReport',
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetAnomalyReportRequest.SerializeToString,
+            dealpulse_dot_audit_dot_v1_dot_audit__service__pb2.GetAnomalyReportResponse.FromString,
             options,
             channel_credentials,
             insecure,
