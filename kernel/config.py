@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     grpc_reflection: bool = True
     http_port: int = 8080
     actions_addr: str = "127.0.0.1:50051"
+    pulse_addr: str = "127.0.0.1:50056"
+    # Where write paths ask audit `Check` and submit approvals (kernel/audit_check.py).
+    audit_addr: str = "127.0.0.1:50055"
     # How long a command waits for its own event to reach the projection.
     read_your_write_timeout_seconds: float = 10.0
     faust_web_port: int = 6066

@@ -24,12 +24,19 @@ from kernel.config import Settings
 log = logging.getLogger(__name__)
 
 _principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
+_token: contextvars.ContextVar[str] = contextvars.ContextVar("token")
 _UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
 def current_principal() -> Principal:
     """The verified caller of the RPC being served."""
     return _principal.get()
+
+
+def current_token() -> str:
+    """The verified bearer token of the RPC being served, for calls made on the
+    caller's behalf (audit Check decides, and records, for the end user)."""
+    return _token.get()
 
 
 def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
@@ -71,6 +78,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             except AuthError as exc:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             _principal.set(principal)
+            _token.set(token.strip())
             return await inner(request, context)
 
         return grpc.unary_unary_rpc_method_handler(
