@@ -1,18 +1,38 @@
-"""Composition root: loads the shipped policies and serves the audit gRPC API."""
+"""Composition root: the audit gRPC API and the audit stream worker."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import faust
 import grpc
 
 from dealpulse.audit.v1 import audit_service_pb2_grpc
+from kernel.clock import Clock, clock_from_settings
 from kernel.config import Settings
+from kernel.deadlines import DeadlineStore
+from kernel.faust_app import create_faust_app, faust_send
 from kernel.grpc_server import serve
+from kernel.kafka import EventPublisher
+from kernel.redis_connection import connect_redis
+from services.audit.adapters import streams
+from services.audit.adapters.anomaly_reports import AnomalyReports
+from services.audit.adapters.approval_commands import ApprovalCommands
+from services.audit.adapters.approval_projector import APPROVAL_DEADLINES, ApprovalDeadlineSweeper, ApprovalProjector
+from services.audit.adapters.approval_store import ApprovalStore
+from services.audit.adapters.chainer import AuditChainer
 from services.audit.adapters.grpc_api import SERVICE_NAME, AuditApi
+from services.audit.adapters.intake import AuditIntake
+from services.audit.adapters.kafka_log import CHAIN_BATCH_BYTES, ChainWorker, KafkaAuditLog, new_producer, producer_send
 from services.audit.adapters.policy_book import TenantPolicies
+from services.audit.adapters.store import AuditStore
 from services.audit.domain.errors import PolicyError
 from services.audit.domain.policies import TEMPLATES_DIR, load_templates
+from services.audit.domain.workflows import WorkflowCatalog
+
+log = logging.getLogger(__name__)
+SOURCE = "dealpulse/audit"
 
 # The shipped template every tenant is held to. Tenant-specific policies (documents that
 # `extends` a template, published and activated per tenant) do not exist yet: until they
@@ -36,8 +56,8 @@ def load_policies(directory: Path | str = TEMPLATES_DIR, active: tuple[str, int]
     return TenantPolicies(templates[active])
 
 
-def build_api(policies: TenantPolicies) -> AuditApi:
-    return AuditApi(policies)
+def build_api(policies: TenantPolicies, intake: AuditIntake, store: AuditStore | None, clock: Clock, **options) -> AuditApi:
+    return AuditApi(policies, intake, store, clock, **options)
 
 
 def register(api: AuditApi):
@@ -50,7 +70,63 @@ def register(api: AuditApi):
     return add
 
 
-async def run_grpc(settings: Settings, policies: TenantPolicies) -> None:
-    """Serve until SIGTERM. `policies` are loaded by the caller before anything
-    listens, so a bad policy file stops start-up and health never reports SERVING."""
-    await serve(settings, register(build_api(policies)))
+async def run_grpc(settings: Settings, policies: TenantPolicies, workflows: WorkflowCatalog) -> None:
+    """Serve until SIGTERM. `policies` and `workflows` are loaded by the caller before
+    anything listens, so a bad document stops start-up and health never reports SERVING."""
+    redis = connect_redis(settings)
+    producer = new_producer(settings.kafka_bootstrap, "audit-grpc", linger_ms=0)
+    publisher = EventPublisher(producer_send(producer), SOURCE)
+    clock = clock_from_settings(settings.clock, redis)
+    store = AuditStore(redis)
+    api = build_api(
+        policies,
+        AuditIntake(publisher),
+        store,
+        clock,
+        anomalies=AnomalyReports(store, redis),
+        approvals=ApprovalCommands(
+            ApprovalStore(redis, workflows), publisher, workflows, clock, wait_seconds=settings.read_your_write_timeout_seconds
+        ),
+        wait_seconds=settings.read_your_write_timeout_seconds,
+    )
+
+    async def stop() -> None:
+        await producer.stop()
+        await redis.aclose()
+
+    await serve(settings, register(api), on_start=producer.start, on_stop=stop)
+
+
+def build_worker(settings: Settings, workflows: WorkflowCatalog) -> faust.App:
+    app = create_faust_app("audit", settings)
+    redis = connect_redis(settings)
+    publisher = EventPublisher(faust_send(app), SOURCE)
+    intake = AuditIntake(publisher)
+    clock = clock_from_settings(settings.clock, redis)
+    streams.install_domain_auditing(app, intake)
+    deadlines = DeadlineStore(redis, APPROVAL_DEADLINES)
+    streams.install_approvals(
+        app,
+        ApprovalProjector(ApprovalStore(redis, workflows), workflows, deadlines, publisher, intake),
+        ApprovalDeadlineSweeper(deadlines, publisher, clock),
+    )
+    streams.install_weekly_anomaly_report(app, AnomalyReports(AuditStore(redis), redis), publisher, clock)
+
+    @app.task
+    async def chain_audit_records() -> None:
+        # Its own producer and consumers: the chain writes to chosen partitions and
+        # commits per batch, outside Faust's stream machinery.
+        producer = new_producer(settings.kafka_bootstrap, "audit-chain", max_batch_size=CHAIN_BATCH_BYTES)
+        await producer.start()
+        audit_log = KafkaAuditLog(producer, settings.kafka_bootstrap)
+        await audit_log.start()
+        worker = ChainWorker(settings.kafka_bootstrap, AuditChainer(AuditStore(redis), audit_log, audit_log), producer)
+        await worker.start()
+        try:
+            await worker.run()
+        finally:
+            await worker.stop()
+            await audit_log.stop()
+            await producer.stop()
+
+    return app

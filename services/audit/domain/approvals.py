@@ -1,4 +1,5 @@
 """The approval engine: multi-step approval workflows as a pure state machine.
+Definitions are data (services/audit/workflows/*.yaml, loaded by `workflows.py`).
 
 A `WorkflowDefinition` is a sequence of stages; a stage is one `Step`, or a
 `ParallelGroup` whose steps all have to approve, in any order. A stage's steps open
@@ -187,6 +188,8 @@ class StepDecision:
     verdict: Verdict
     reason: str
     at: datetime
+    # The actor's roles that entitled them to decide the step.
+    actor_roles: tuple[str, ...] = ()
 
     def same_as(self, other: "StepDecision") -> bool:
         """The same decision, retried (its time may differ)."""
@@ -221,6 +224,7 @@ class ApprovalRequest:
     steps: tuple[StepState, ...]  # the steps opened so far, in opening order
     decisions: tuple[StepDecision, ...] = ()
     version: int = 1
+    submitter_roles: tuple[str, ...] = ()
 
     def step_state(self, name: str) -> StepState | None:
         return next((state for state in self.steps if state.name == name), None)
@@ -427,6 +431,7 @@ def submit(
         status=RequestStatus.PENDING,
         stage_index=0,
         steps=(),
+        submitter_roles=tuple(sorted(roles)),
     )
     opened, effects = _open_stage(request, 0, at)
     return Outcome(opened, tuple(effects))
@@ -507,7 +512,7 @@ def decide(
         reason = _require_reason(reason, "reason", f"step {step} approves only with a reason")
     elif not isinstance(reason, str):
         raise InvalidCommand("reason", "must be text")
-    decision = replace(decision, reason=reason)
+    decision = replace(decision, reason=reason, actor_roles=tuple(sorted(roles & allowed_roles)))
 
     decided = replace(
         request,
@@ -592,53 +597,31 @@ def escalate_overdue(request: ApprovalRequest, now: datetime) -> Outcome:
     return Outcome(escalated, tuple(effects))
 
 
-# --- the shipped workflows ----------------------------------------------------------------
-# Deadlines are per-tenant configuration; these are the defaults.
+# --- who sees what ----------------------------------------------------------------------
 
 
-def customer_grade_change(
-    *, manager_deadline: timedelta = timedelta(hours=24), finance_deadline: timedelta = timedelta(hours=24)
-) -> WorkflowDefinition:
-    """A rep (or their management) asks to change a customer's grade; a manager approves,
-    then finance reviews; the grade changes only after finance approves, and marketing
-    is told."""
-    return WorkflowDefinition(
-        name="customer_grade_change",
-        version=1,
-        description="change a customer's grade: manager approval, then finance review",
-        entity_type="opportunity",
-        field="grade",
-        submitter_roles=frozenset({"rep", "manager", "director", "admin"}),
-        stages=(
-            Step("manager_approval", frozenset({"manager"}), manager_deadline, escalation_role="director"),
-            Step("finance_review", frozenset({"finance"}), finance_deadline, escalation_role="director"),
-        ),
-        notify_on_approval=("marketing",),
-    )
+def _allowed_roles(request: ApprovalRequest, state: StepState) -> frozenset[str]:
+    step = request.workflow.step(state.name)
+    return step.approver_roles | ({step.escalation_role} if state.escalated else frozenset())
 
 
-def stage_gate_override(*, deadline: timedelta = timedelta(hours=4)) -> WorkflowDefinition:
-    """Move an opportunity past a stage gate whose evidence is incomplete: a manager or
-    director approves, and must say why the gate may be skipped."""
-    return WorkflowDefinition(
-        name="stage_gate_override",
-        version=1,
-        description="move an opportunity past a stage gate it does not meet",
-        entity_type="opportunity",
-        field="stage",
-        submitter_roles=frozenset({"rep", "manager", "director"}),
-        stages=(
-            Step(
-                "gate_override",
-                frozenset({"manager", "director"}),
-                deadline,
-                escalation_role="director",
-                reason_required=True,
-            ),
-        ),
-    )
+def decidable_steps(request: ApprovalRequest, actor_id: str, actor_roles: Iterable[str]) -> tuple[str, ...]:
+    """The open steps `actor_id` may decide now (what their pending list shows)."""
+    roles = frozenset(actor_roles)
+    if request.status is not RequestStatus.PENDING or actor_id == request.submitted_by:
+        return ()
+    if request.workflow.distinct_approvers and any(d.actor_id == actor_id for d in request.decisions):
+        return ()
+    return tuple(s.name for s in request.open_steps if not roles.isdisjoint(_allowed_roles(request, s)))
 
 
-CUSTOMER_GRADE_CHANGE = customer_grade_change()
-STAGE_GATE_OVERRIDE = stage_gate_override()
-WORKFLOWS: dict[str, WorkflowDefinition] = {w.name: w for w in (CUSTOMER_GRADE_CHANGE, STAGE_GATE_OVERRIDE)}
+def may_view(request: ApprovalRequest, actor_id: str, actor_roles: Iterable[str], auditors: frozenset[str]) -> bool:
+    """The submitter, the deciders, holders of any role the workflow's steps name, and
+    auditors may read a request."""
+    roles = frozenset(actor_roles)
+    if actor_id == request.submitted_by or any(d.actor_id == actor_id for d in request.decisions):
+        return True
+    involved = set(auditors)
+    for step in request.workflow.steps:
+        involved |= step.approver_roles | {step.escalation_role}
+    return not roles.isdisjoint(involved)

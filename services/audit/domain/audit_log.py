@@ -142,7 +142,11 @@ def genesis_hash(tenant_id: str) -> str:
 
 def format_time(moment: datetime) -> str:
     """UTC RFC 3339 with microseconds always written: one instant, one spelling."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(timezone.utc)
+    if utc.year < 1000:  # isoformat pads the year to four digits; strftime's %Y does not
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as the strftime above, several times faster (it runs per record).
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

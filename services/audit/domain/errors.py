@@ -33,9 +33,10 @@ class Forbidden(DomainError):
     """The caller's roles or identity may not do this: PERMISSION_DENIED / 403."""
 
 
-class PolicyError(ValueError):
-    """A policy document is malformed. Names the document, the key path inside it
-    (`rules[2].fields`) and what is wrong, so whoever edits the file can fix it."""
+class DocumentError(ValueError):
+    """A configuration document (a policy, a workflow) is malformed. Names the document,
+    the key path inside it (`rules[2].fields`) and what is wrong, so whoever edits the
+    file can fix it."""
 
     def __init__(self, source: str, key_path: str, problem: str, line: int | None = None) -> None:
         where = f"{source}:{line}" if line is not None else source
@@ -44,3 +45,15 @@ class PolicyError(ValueError):
         self.key_path = key_path
         self.problem = problem
         self.line = line
+
+
+class PolicyError(DocumentError):
+    """A policy document is malformed."""
+
+
+class WorkflowError(DocumentError):
+    """An approval workflow document is malformed."""
+
+
+class TooLarge(DomainError):
+    """More results than one answer may carry: RESOURCE_EXHAUSTED / 413; narrow the query."""

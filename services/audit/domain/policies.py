@@ -47,8 +47,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from services.audit.domain.documents import DocumentReader as _Reader
+from services.audit.domain.documents import YamlDocument, describe as _describe
 from services.audit.domain.errors import Conflict, NotFound, PolicyError
 from services.audit.domain.roles import KNOWN_ROLES
 
@@ -286,114 +286,6 @@ def decide(
 # --- loading ------------------------------------------------------------------------
 
 
-class _Document:
-    """A YAML document as plain values, with the line of every key path for errors."""
-
-    def __init__(self, text: str, source: str) -> None:
-        self.source = source
-        self.lines: dict[str, int] = {}
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            self.value = None if node is None else self._plain(loader, node, "")
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            raise PolicyError(
-                source, "", f"not valid YAML: {error.problem or error.context}", mark.line + 1 if mark else None
-            ) from None
-        except yaml.YAMLError as error:
-            raise PolicyError(source, "", f"not valid YAML: {error}") from None
-        finally:
-            loader.dispose()
-
-    def _plain(self, loader: yaml.SafeLoader, node: yaml.Node, path: str) -> Any:
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = loader.construct_object(key_node)
-                if not isinstance(key, str):
-                    raise PolicyError(self.source, path, f"key {key!r} is not text", key_node.start_mark.line + 1)
-                child = f"{path}.{key}" if path else key
-                if key in result:
-                    raise PolicyError(self.source, child, "appears twice", key_node.start_mark.line + 1)
-                self.lines[child] = key_node.start_mark.line + 1
-                result[key] = self._plain(loader, value_node, child)
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self._plain(loader, item, f"{path}[{i}]") for i, item in enumerate(node.value)]
-        return loader.construct_object(node)
-
-    def fail(self, path: str, problem: str) -> PolicyError:
-        line = self.lines.get(path)
-        parent = path
-        while line is None and parent:
-            parent = parent.rpartition(".")[0] if "." in parent else parent.rpartition("[")[0]
-            line = self.lines.get(parent)
-        return PolicyError(self.source, path, problem, line)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    kind = {bool: "boolean", int: "integer", float: "number", str: "text", list: "list", dict: "mapping"}
-    return f"{kind.get(type(value), type(value).__name__)} {value!r}"
-
-
-class _Reader:
-    def __init__(self, document: _Document) -> None:
-        self.doc = document
-
-    def mapping(self, value: Any, path: str, keys: Mapping[str, bool]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.doc.fail(path, f"must be a mapping, got {_describe(value)}")
-        for key in value:
-            if key not in keys:
-                raise self.doc.fail(_join(path, key), f"unknown key; allowed keys are {', '.join(keys)}")
-        for key, required in keys.items():
-            if required and key not in value:
-                raise self.doc.fail(_join(path, key), "is required")
-        return value
-
-    def text(self, value: Any, path: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.doc.fail(path, f"must be non-empty text, got {_describe(value)}")
-        if pattern is not None and not pattern.match(value):
-            raise self.doc.fail(path, f"{value!r} is not {what}")
-        return value.strip()
-
-    def integer(self, value: Any, path: str, minimum: int) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise self.doc.fail(path, f"must be an integer of at least {minimum}, got {_describe(value)}")
-        return value
-
-    def boolean(self, value: Any, path: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.doc.fail(path, f"must be true or false, got {_describe(value)}")
-        return value
-
-    def choice(self, value: Any, path: str, choices: Iterable[str]) -> str:
-        choices = tuple(choices)
-        if value not in choices:
-            raise self.doc.fail(path, f"must be one of {', '.join(choices)}, got {_describe(value)}")
-        return value
-
-    def names(self, value: Any, path: str, pattern: re.Pattern[str], what: str) -> frozenset[str]:
-        if not isinstance(value, list) or not value:
-            raise self.doc.fail(path, f"must be a non-empty list of {what}s, got {_describe(value)}")
-        seen: set[str] = set()
-        for index, item in enumerate(value):
-            name = self.text(item, f"{path}[{index}]", pattern, f"a valid {what}")
-            if name in seen:
-                raise self.doc.fail(f"{path}[{index}]", f"{what} {name!r} is listed twice")
-            seen.add(name)
-        return frozenset(seen)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _read_roles(reader: _Reader, value: Any, path: str) -> frozenset[str] | None:
     if value == ANY:
         return None
@@ -488,7 +380,7 @@ def load_policy(
     """Parse and validate one policy document strictly; any problem raises PolicyError
     naming `source_name`, the key path and what is wrong. `templates` holds the
     documents an `extends` may name, by (id, version)."""
-    document = _Document(text, source_name)
+    document = YamlDocument(text, source_name, PolicyError)
     reader = _Reader(document)
     data = reader.mapping(document.value, "", _DOCUMENT_KEYS)
     policy_id = reader.text(data["id"], "id", _POLICY_ID, "a policy id (letters, digits, '.', '_', '-')")

@@ -7,3 +7,7 @@ from __future__ import annotations
 KNOWN_ROLES: frozenset[str] = frozenset(
     {"rep", "manager", "director", "presales", "delivery", "finance", "marketing", "admin"}
 )
+
+# Who reads a tenant's audit log (query, export) and who verifies its chain.
+AUDITORS: frozenset[str] = frozenset({"admin", "director", "finance", "manager"})
+VERIFIERS: frozenset[str] = frozenset({"admin", "director"})

@@ -22,10 +22,15 @@ from services.audit.domain.approvals import (
     WrongRole,
 )
 from services.audit.domain.errors import Conflict, Forbidden, InvalidCommand, PreconditionFailed
+from services.audit.domain.workflows import load_workflows
+
+SHIPPED = load_workflows()
+CUSTOMER_GRADE_CHANGE = SHIPPED.latest("customer_grade_change")
+STAGE_GATE_OVERRIDE = SHIPPED.latest("stage_gate_override")
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 H = timedelta(hours=1)
-GRADE = ProposedChange("opportunity", "o1", "grade", "B", "A")
+GRADE = ProposedChange("account", "o1", "grade", "B", "A")
 
 
 def submit_grade_change(**overrides):
@@ -39,7 +44,7 @@ def submit_grade_change(**overrides):
         at=T0,
     )
     arguments.update(overrides)
-    return ap.submit(ap.CUSTOMER_GRADE_CHANGE, **arguments)
+    return ap.submit(CUSTOMER_GRADE_CHANGE, **arguments)
 
 
 def decide(request, actor, roles, step, verdict="approve", reason="", decision_id=None, at=T0 + H):
@@ -233,11 +238,11 @@ def test_malformed_decisions_are_refused(overrides, field):
     "overrides, field",
     [
         ({"reason": ""}, "reason"),
-        ({"change": ProposedChange("opportunity", "o1", "amount_cents", 1, 2)}, "change.field"),
-        ({"change": ProposedChange("account", "a1", "grade", "B", "A")}, "change.field"),
-        ({"change": ProposedChange("opportunity", "o1", "grade", "B", "B")}, "change.after"),
-        ({"change": ProposedChange("opportunity", "o1", "grade", "B", 1.5)}, "change.after"),
-        ({"change": ProposedChange("opportunity", "", "grade", "B", "A")}, "change.entity_id"),
+        ({"change": ProposedChange("account", "o1", "credit_limit", 1, 2)}, "change.field"),
+        ({"change": ProposedChange("opportunity", "a1", "grade", "B", "A")}, "change.field"),
+        ({"change": ProposedChange("account", "o1", "grade", "B", "B")}, "change.after"),
+        ({"change": ProposedChange("account", "o1", "grade", "B", 1.5)}, "change.after"),
+        ({"change": ProposedChange("account", "", "grade", "B", "A")}, "change.entity_id"),
         ({"request_id": "has space"}, "request_id"),
         ({"at": datetime(2026, 11, 2, 9)}, "at"),
     ],
@@ -251,7 +256,7 @@ def test_bad_submissions_are_refused_naming_the_field(overrides, field):
 def test_only_sales_roles_submit_a_grade_change():
     with pytest.raises(WrongRole) as caught:
         submit_grade_change(submitted_by="fin-1", submitter_roles={"finance"})
-    assert "rep" in str(caught.value) and caught.value.required_roles == ap.CUSTOMER_GRADE_CHANGE.submitter_roles
+    assert "rep" in str(caught.value) and caught.value.required_roles == CUSTOMER_GRADE_CHANGE.submitter_roles
 
 
 def test_submitting_again_is_a_no_op_and_a_conflicting_submission_is_refused():
@@ -259,7 +264,7 @@ def test_submitting_again_is_a_no_op_and_a_conflicting_submission_is_refused():
     again = submit_grade_change(existing=first, at=T0 + H)
     assert again.state is first and again.effects == ()
     with pytest.raises(Conflict, match="request r1 already exists with other details"):
-        submit_grade_change(existing=first, change=ProposedChange("opportunity", "o1", "grade", "B", "C"))
+        submit_grade_change(existing=first, change=ProposedChange("account", "o1", "grade", "B", "C"))
 
 
 # --- parallel groups ------------------------------------------------------------------
@@ -384,35 +389,44 @@ GATE = ProposedChange("opportunity", "o7", "stage", "needs_diagnosis", "proposal
 
 def submit_override():
     return ap.submit(
-        ap.STAGE_GATE_OVERRIDE,
+        STAGE_GATE_OVERRIDE,
         request_id="g1",
         tenant_id="acme",
         change=GATE,
-        submitted_by="rep-1",
-        submitter_roles={"rep"},
+        submitted_by="mgr-1",
+        submitter_roles={"manager"},
         reason="customer sent the competitor sheet by post",
         at=T0,
     )
 
 
 def test_a_gate_override_needs_a_reason_even_to_approve():
-    with pytest.raises(InvalidCommand, match="gate_override approves only with a reason"):
-        decide(submit_override().state, "mgr-1", {"manager"}, "gate_override")
+    with pytest.raises(InvalidCommand, match="director_review approves only with a reason"):
+        decide(submit_override().state, "dir-1", {"director"}, "director_review")
 
 
-@pytest.mark.parametrize("approver, roles", [("mgr-1", {"manager"}), ("dir-1", {"director"})])
-def test_a_manager_or_director_approves_a_gate_override(approver, roles):
-    outcome = decide(submit_override().state, approver, roles, "gate_override", reason="evidence seen on paper")
+def test_a_director_approves_a_gate_override():
+    outcome = decide(submit_override().state, "dir-1", {"director"}, "director_review", reason="evidence seen on paper")
     assert outcome.state.status is RequestStatus.APPROVED
     approved = next(e for e in outcome.effects if isinstance(e, RequestApproved))
-    assert approved.change == GATE and approved.approved_by == (approver,)
+    assert approved.change == GATE and approved.approved_by == ("dir-1",)
     assert outcome.state.decisions[0].reason == "evidence seen on paper"
+    assert outcome.state.decisions[0].actor_roles == ("director",)
 
 
-def test_a_rep_cannot_approve_a_gate_override():
+@pytest.mark.parametrize("roles", [{"rep"}, {"manager"}, {"finance"}])
+def test_only_a_director_reviews_a_gate_override(roles):
     with pytest.raises(WrongRole) as caught:
-        decide(submit_override().state, "rep-2", {"rep"}, "gate_override", reason="trust me")
-    assert caught.value.required_roles == frozenset({"manager", "director"})
+        decide(submit_override().state, "someone", roles, "director_review", reason="trust me")
+    assert caught.value.required_roles == frozenset({"director"})
+
+
+def test_a_rep_cannot_submit_a_gate_override():
+    with pytest.raises(WrongRole):
+        ap.submit(
+            STAGE_GATE_OVERRIDE, request_id="g2", tenant_id="acme", change=GATE, submitted_by="rep-1",
+            submitter_roles={"rep"}, reason="in a hurry", at=T0,
+        )
 
 
 # --- definitions ----------------------------------------------------------------------
@@ -444,15 +458,46 @@ def test_malformed_definitions_are_refused_naming_the_place(stages, field):
 
 def test_a_request_keeps_the_definition_it_was_submitted_under():
     request = submit_grade_change().state
-    faster = ap.customer_grade_change(manager_deadline=2 * H)
-    assert request.workflow == ap.CUSTOMER_GRADE_CHANGE != faster
+    slow, finance = CUSTOMER_GRADE_CHANGE.stages
+    faster = replace(CUSTOMER_GRADE_CHANGE, version=2, stages=(replace(slow, deadline=2 * H), finance))
+    assert request.workflow == CUSTOMER_GRADE_CHANGE != faster
     assert replace(request, workflow=faster).workflow.step("manager_approval").deadline == 2 * H
     assert request.workflow.step("manager_approval").deadline == 24 * H
 
 
 def test_shipped_workflows():
-    grade = ap.CUSTOMER_GRADE_CHANGE
+    grade = CUSTOMER_GRADE_CHANGE
+    assert (grade.entity_type, grade.field) == ("account", "grade")
     assert [s.name for s in grade.steps] == ["manager_approval", "finance_review"]
-    assert grade.notify_on_approval == ("marketing",)
-    gate = ap.STAGE_GATE_OVERRIDE
-    assert gate.steps[0].approver_roles == frozenset({"manager", "director"}) and gate.steps[0].reason_required
+    assert [s.approver_roles for s in grade.steps] == [frozenset({"manager"}), frozenset({"finance"})]
+    assert grade.notify_on_approval == ("marketing",) and "rep" in grade.submitter_roles
+    gate = STAGE_GATE_OVERRIDE
+    assert (gate.entity_type, gate.field) == ("opportunity", "stage")
+    assert gate.submitter_roles == frozenset({"manager", "director"})
+    assert gate.steps[0].approver_roles == frozenset({"director"}) and gate.steps[0].reason_required
+
+
+# --- who sees and decides what ---------------------------------------------------------
+
+
+def test_pending_steps_are_shown_to_whoever_may_decide_them_now():
+    request = submit_grade_change().state
+    assert ap.decidable_steps(request, "mgr-1", {"manager"}) == ("manager_approval",)
+    assert ap.decidable_steps(request, "fin-1", {"finance"}) == ()  # not open yet
+    assert ap.decidable_steps(request, "rep-1", {"rep", "manager"}) == ()  # the submitter
+    after = manager_approved().state
+    assert ap.decidable_steps(after, "fin-1", {"finance"}) == ("finance_review",)
+    assert ap.decidable_steps(after, "mgr-1", {"manager", "finance"}) == ()  # already decided a step
+    escalated = ap.escalate_overdue(after, T0 + 30 * H).state
+    assert ap.decidable_steps(escalated, "dir-1", {"director"}) == ("finance_review",)
+
+
+def test_who_may_read_a_request():
+    request = manager_approved().state
+    auditors = frozenset({"admin", "director"})
+    assert ap.may_view(request, "rep-1", {"rep"}, auditors)  # the submitter
+    assert ap.may_view(request, "mgr-1", {"rep"}, auditors)  # decided a step
+    assert ap.may_view(request, "fin-2", {"finance"}, auditors)
+    assert ap.may_view(request, "adm", {"admin"}, auditors)
+    assert not ap.may_view(request, "rep-2", {"rep"}, auditors)
+    assert not ap.may_view(request, "mkt", {"marketing"}, auditors)

@@ -439,3 +439,17 @@ def test_csv_goes_to_a_writer_and_counts_rows():
     out = io.StringIO(newline="")
     assert log.write_csv(chain(4), out) == 4
     assert out.getvalue().count("\r\n") == 5
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 13, 17, 5, 9, 0, tzinfo=timezone.utc),
+        datetime(2026, 3, 14, 1, 5, 9, 123, tzinfo=timezone(timedelta(hours=8))),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+    ],
+)
+def test_the_canonical_time_has_one_spelling(moment):
+    # The hash of every stored record depends on this exact text.
+    assert log.format_time(moment) == moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

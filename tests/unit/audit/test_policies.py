@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from services.audit.domain import policies as pol
-from services.audit.domain.approvals import WORKFLOWS
+from services.audit.domain.workflows import load_workflows
 from services.audit.domain.errors import Conflict, NotFound, PolicyError
 from services.audit.domain.roles import KNOWN_ROLES
 
@@ -55,6 +55,30 @@ def test_rep_editing_grade_after_closed_won_is_denied_naming_the_rule(sec):
 def test_nobody_edits_grade_directly_after_closed_won(sec, roles):
     decision = decide(sec, roles, "closed_won", "grade", actor="someone")
     assert (decision.allowed, decision.rule_id) == (False, "grade-locked-after-closed-won")
+
+
+def decide_account(policy, roles, won, field="grade", actor="rep-1", owner="rep-1"):
+    state = {"customer_won": won, "owner_id": owner}
+    return pol.decide(policy, frozenset(roles), "account", state, field, actor_id=actor)
+
+
+@pytest.mark.parametrize("roles", [{"rep"}, {"manager"}, {"director"}, {"admin"}, {"finance"}])
+def test_nobody_grades_a_won_customer_directly_only_through_the_approval(sec, roles):
+    decision = decide_account(sec, roles, True, actor="someone", owner="someone")
+    assert (decision.allowed, decision.rule_id) == (False, "customer-grade-locked-after-win")
+    assert decision.approval_workflow == "customer_grade_change"
+
+
+def test_before_the_win_the_owner_and_management_grade_the_account(sec):
+    assert decide_account(sec, {"rep"}, False).allowed
+    assert not decide_account(sec, {"rep"}, False, owner="rep-2").allowed
+    assert decide_account(sec, {"manager"}, False, actor="mgr-1").allowed
+    assert not decide_account(sec, {"finance"}, False, actor="fin-1").allowed
+
+
+def test_a_grade_check_without_the_won_fact_fails_closed(sec):
+    decision = pol.decide(sec, frozenset({"rep"}), "account", {"owner_id": "rep-1"}, "grade", actor_id="rep-1")
+    assert (decision.allowed, decision.rule_id) == (False, "missing-state")
 
 
 @pytest.mark.parametrize("field", CONTACT_FIELDS)
@@ -125,8 +149,8 @@ def test_a_deny_rule_binds_every_role_an_editor_holds(sec):
 
 def test_grade_lock_points_to_a_shipped_workflow_that_changes_the_locked_field(sec):
     rule = sec.rule("grade-locked-after-closed-won")
-    workflow = WORKFLOWS[rule.via_approval]
-    assert (workflow.entity_type, workflow.field) == (rule.entity, "grade")
+    workflow = load_workflows().latest(rule.via_approval)
+    assert workflow.field == "grade" and rule.covers("grade")
 
 
 # --- semantics ------------------------------------------------------------------------

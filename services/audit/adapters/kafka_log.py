@@ -1,0 +1,225 @@
+"""The audit log on Kafka: the chain writer's producer and reader of `audit.record.v1`,
+and the loop that consumes `audit.intake.v1` and hands each partition's batches to the
+chainer.
+
+The chain runs on a plain aiokafka consumer rather than a Faust agent: it works in
+batches (one produce burst, one Redis transaction, one offset commit per batch), which
+is what lets one partition chain well over 10,000 records/s, and it needs the records
+written to a chosen partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.structs import OffsetAndMetadata
+
+from dealpulse.audit.v1 import events_pb2 as events
+from kernel.envelope import Envelope, EnvelopeError, dead_letter_headers, decode, deterministic_event_id
+from kernel.topics import AUDIT_INTAKE, AUDIT_RECORD
+from services.audit.adapters.chainer import AuditChainer
+from services.audit.adapters.messages import record_from_proto, record_to_proto
+from services.audit.adapters.store import LogPosition
+from services.audit.domain.audit_log import AuditRecord
+
+log = logging.getLogger(__name__)
+
+SOURCE = "dealpulse/audit"
+CHAIN_GROUP = "dealpulse-audit-chain"
+CHAIN_BATCH_BYTES = 512 * 1024
+MAX_RETRY_DELAY_SECONDS = 5.0
+
+
+def record_event_id(record: AuditRecord) -> str:
+    """A record's ce_id: its place in its chain, so a rewrite would need the same id."""
+    return deterministic_event_id("audit-record", record.tenant_id, str(record.sequence))
+
+
+class KafkaAuditLog:
+    """Writes records to a chosen partition of the log and reads partitions back."""
+
+    def __init__(self, producer: AIOKafkaProducer, bootstrap: str, topic: str = AUDIT_RECORD.name) -> None:
+        self._producer = producer
+        self._topic = topic
+        self._reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="audit-log-reader")
+
+    async def start(self) -> None:
+        await self._reader.start()
+
+    async def stop(self) -> None:
+        await self._reader.stop()
+
+    async def write(self, partition: int, records: list[AuditRecord]) -> list[LogPosition]:
+        """Append in order, as few record batches as fit (building them ourselves skips
+        the producer's per-message bookkeeping); positions once all are acknowledged."""
+        sent: list[tuple[asyncio.Future, int]] = []
+        batch, count = self._producer.create_batch(), 0
+        for record in records:
+            envelope = Envelope.for_topic(
+                AUDIT_RECORD,
+                source=SOURCE,
+                subject=record.tenant_id,
+                tenant_id=record.tenant_id,
+                time=record.occurred_at,
+                event_id=record_event_id(record),
+            )
+            value = record_to_proto(record).SerializeToString()
+            key = record.tenant_id.encode()
+            headers = envelope.to_headers()
+            while batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                if count == 0:
+                    raise ValueError(f"audit record {record.sequence} of {record.tenant_id} is larger than a batch")
+                sent.append((await self._producer.send_batch(batch, self._topic, partition=partition), count))
+                batch, count = self._producer.create_batch(), 0
+            count += 1
+        if count:
+            sent.append((await self._producer.send_batch(batch, self._topic, partition=partition), count))
+        positions: list[LogPosition] = []
+        for future, size in sent:
+            base = (await future).offset
+            positions.extend(LogPosition(partition, base + i) for i in range(size))
+        return positions
+
+    async def end_offset(self, partition: int) -> int:
+        tp = TopicPartition(self._topic, partition)
+        return (await self._reader.end_offsets([tp]))[tp]
+
+    async def read(self, partition: int, start: int, end: int) -> AsyncIterator[tuple[AuditRecord, LogPosition]]:
+        tp = TopicPartition(self._topic, partition)
+        self._reader.assign([tp])
+        self._reader.seek(tp, start)
+        position = start
+        while position < end:
+            batch = await self._reader.getmany(tp, timeout_ms=1000, max_records=2000)
+            for message in batch.get(tp, []):
+                if message.offset >= end:
+                    return
+                position = message.offset + 1
+                # Only the chain writer writes here: a record that does not decode is a
+                # broken broker or a foreign writer, and chaining on must stop.
+                _, payload = decode(events.AuditRecord, message.value, message.headers)
+                yield record_from_proto(payload), LogPosition(message.partition, message.offset)
+
+
+class ChainWorker:
+    """Consumes the intake in batches per partition and chains them."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        chainer: AuditChainer,
+        producer: AIOKafkaProducer,
+        *,
+        intake_topic: str = AUDIT_INTAKE.name,
+        group_id: str = CHAIN_GROUP,
+        max_batch: int = 2000,
+    ) -> None:
+        self._chainer = chainer
+        self._producer = producer
+        self._max_batch = max_batch
+        self._consumer = AIOKafkaConsumer(
+            intake_topic,
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            client_id="audit-chain",
+        )
+        self.chained = 0
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def run(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_batch)
+            for tp, messages in batches.items():
+                if messages:
+                    await self._retrying(f"chaining {tp.topic}@{tp.partition}", lambda: self._chain(tp, messages))
+
+    async def _chain(self, tp: TopicPartition, messages) -> None:
+        entries, sources = [], []
+        for message in messages:
+            try:
+                envelope, entry = decode(events.AuditEntry, message.value, message.headers)
+                if envelope.tenant_id != entry.tenant_id:
+                    raise EnvelopeError("ce_tenantid does not match the entry's tenant_id")
+            except EnvelopeError as exc:
+                await self._dead_letter(message, str(exc))
+                continue
+            entries.append(entry)
+            sources.append(message)
+        result = await self._chainer.chain(tp.partition, entries)
+        for index, reason in result.rejected:
+            await self._dead_letter(sources[index], f"cannot chain: {reason}")
+        self.chained += len(result.records)
+        if result.recovered:
+            log.warning("applied %d audit records written before a crash (partition %d)", result.recovered, tp.partition)
+        try:
+            await self._consumer.commit({tp: OffsetAndMetadata(messages[-1].offset + 1, "")})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The partition moved to another worker mid-batch: it will see these entries
+            # again, catch up on the records written here and drop them as chained.
+            log.warning("intake partition %d moved before its offset was committed: %s", tp.partition, exc)
+
+    async def _dead_letter(self, message, reason: str) -> None:
+        log.warning("dead-lettering %s@%d:%d: %s", message.topic, message.partition, message.offset, reason)
+        await self._producer.send_and_wait(
+            f"{message.topic}.dlq",
+            value=message.value,
+            key=message.key,
+            headers=dead_letter_headers(
+                message.headers, reason=reason, topic=message.topic, partition=message.partition, offset=message.offset
+            ),
+        )
+
+    @staticmethod
+    async def _retrying(what: str, attempt) -> None:
+        """Retry in place: skipping a batch would lose audit facts, and moving on
+        would chain later entries before it."""
+        delay = 0.1
+        while True:
+            try:
+                await attempt()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s failed; retrying in %.1fs", what, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
+
+
+def new_producer(
+    bootstrap: str, client_id: str, *, linger_ms: int = 2, max_batch_size: int = 16384
+) -> AIOKafkaProducer:
+    """Idempotent, acks=all. The API's producer sends at once (linger 0): a Check waits
+    for its audit entry's acknowledgement, and lingering would add to every answer. The
+    chain writer's builds large batches (within the broker's 1 MiB message limit)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=linger_ms,
+        max_batch_size=max_batch_size,
+        client_id=client_id,
+    )
+
+
+def producer_send(producer: AIOKafkaProducer):
+    """An `EventPublisher` transport on an aiokafka producer (awaits the ack)."""
+
+    async def send(topic: str, key: bytes, value: bytes, headers) -> tuple[int, int]:
+        metadata = await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+        return metadata.partition, metadata.offset
+
+    return send
+

@@ -1,0 +1,174 @@
+"""The audit chain writer on real Kafka and Redis: entries in, hash-chained records on
+the log and in the store; redeliveries recorded once; a crash between writing and
+storing recovered from the log; a tampered store caught by verify.
+
+Each test writes to a topic of its own (a copy of audit.record.v1's shape), so a
+running audit worker never shares its partitions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from kernel.config import Settings
+from services.audit.adapters.chainer import AuditChainer
+from services.audit.adapters.kafka_log import KafkaAuditLog, new_producer
+from services.audit.adapters.messages import entry_from_draft
+from services.audit.adapters.store import AuditStore
+from services.audit.domain.audit_log import AuditDraft, AuditQuery, ProblemKind, Source, verify
+
+T0 = datetime(2026, 3, 6, 17, 30, tzinfo=timezone.utc)
+PARTITION = 1
+
+
+@pytest.fixture
+def log_topic():
+    settings = Settings()
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    name = f"test.audit.record.{uuid.uuid4().hex[:10]}.v1"
+    admin.create_topics([NewTopic(name, num_partitions=2, replication_factor=1)])
+    yield name
+    admin.delete_topics([name])
+    admin.close()
+
+
+@pytest.fixture
+async def kafka_log(log_topic):
+    settings = Settings()
+    producer = new_producer(settings.kafka_bootstrap, "test-audit-chain")
+    await producer.start()
+    audit_log = KafkaAuditLog(producer, settings.kafka_bootstrap, log_topic)
+    await audit_log.start()
+    yield audit_log
+    await audit_log.stop()
+    await producer.stop()
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+def entries(tenant: str, count: int, *, start: int = 0):
+    return [
+        entry_from_draft(
+            AuditDraft(
+                tenant_id=tenant,
+                event_id=f"ev-{i}",
+                actor_id="bob",
+                actor_roles=("rep",),
+                entity_type="account",
+                entity_id=f"acct-{i % 3}",
+                field="grade",
+                before="B",
+                after="A",
+                occurred_at=T0 + timedelta(minutes=i),
+                source=Source.API,
+                reason=f"change {i}",
+            )
+        )
+        for i in range(start, start + count)
+    ]
+
+
+async def stored_chain(store: AuditStore, tenant: str):
+    return [r async for r in store.records_in_order(tenant)]
+
+
+async def test_entries_become_a_verified_chain_in_the_store_and_on_the_log(redis, kafka_log, log_topic, tenant):
+    store = AuditStore(redis, log_topic)
+    chainer = AuditChainer(store, kafka_log, kafka_log)
+    result = await chainer.chain(PARTITION, entries(tenant, 5))
+    assert [r.sequence for r in result.records] == [1, 2, 3, 4, 5]
+    head = await store.head(tenant)
+    assert (head.sequence, head.hash) == (5, result.records[-1].hash)
+    assert verify(await stored_chain(store, tenant), tenant, anchor=head).ok
+
+    # The log holds the same records: replaying it gives the same chain.
+    replayed = [r async for r, _ in kafka_log.read(PARTITION, 0, await kafka_log.end_offset(PARTITION))]
+    assert [r for r in replayed if r.tenant_id == tenant] == result.records
+
+    # Queries go through the indexes and agree with the domain's filter.
+    by_entity = await store.query(AuditQuery(tenant, entity_type="account", entity_id="acct-1"), limit=10)
+    assert [r.sequence for r in by_entity] == [2, 5]
+    window = AuditQuery(tenant, since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3))
+    assert [r.sequence for r in await store.query(window, limit=10)] == [2, 3]
+    assert [r.sequence for r in await store.query(AuditQuery(tenant, actor_id="bob"), after_sequence=3, limit=10)] == [4, 5]
+
+
+async def test_a_redelivered_entry_is_recorded_once(redis, kafka_log, log_topic, tenant):
+    chainer = AuditChainer(AuditStore(redis, log_topic), kafka_log, kafka_log)
+    await chainer.chain(PARTITION, entries(tenant, 3))
+    again = await chainer.chain(PARTITION, entries(tenant, 3) + entries(tenant, 2, start=3) + entries(tenant, 1, start=4))
+    assert again.duplicates == 4
+    assert [r.sequence for r in again.records] == [4, 5]
+
+
+async def test_records_written_before_a_crash_are_recovered_from_the_log_not_written_twice(
+    redis, kafka_log, log_topic, tenant
+):
+    store = AuditStore(redis, log_topic)
+
+    class CrashAfterWriting:
+        async def write(self, partition, records):
+            await kafka_log.write(partition, records)
+            raise ConnectionError("the process died before storing")
+
+    crashing = AuditChainer(store, CrashAfterWriting(), kafka_log)
+    with pytest.raises(ConnectionError):
+        await crashing.chain(PARTITION, entries(tenant, 3))
+    assert (await store.head(tenant)).sequence == 0
+
+    # The restarted writer sees the intake again (offsets were not committed).
+    restarted = AuditChainer(store, kafka_log, kafka_log)
+    result = await restarted.chain(PARTITION, entries(tenant, 4))
+    assert result.recovered >= 3 and result.duplicates == 3
+    assert [r.sequence for r in result.records] == [4]
+    chain = await stored_chain(store, tenant)
+    assert [r.sequence for r in chain] == [1, 2, 3, 4]
+    assert verify(chain, tenant, anchor=await store.head(tenant)).ok
+    on_log = [r async for r, _ in kafka_log.read(PARTITION, 0, await kafka_log.end_offset(PARTITION)) if r.tenant_id == tenant]
+    assert [r.sequence for r in on_log] == [1, 2, 3, 4]
+
+
+async def test_an_entry_no_chain_can_hold_is_rejected_and_the_rest_are_chained(redis, kafka_log, log_topic, tenant):
+    chainer = AuditChainer(AuditStore(redis, log_topic), kafka_log, kafka_log)
+    batch = entries(tenant, 3)
+    batch[1].after_json = "1.5"
+    result = await chainer.chain(PARTITION, batch)
+    assert [index for index, _ in result.rejected] == [1]
+    assert "float" in result.rejected[0][1]
+    assert [r.event_id for r in result.records] == ["ev-0", "ev-2"]
+
+
+async def test_verify_names_the_first_edited_or_missing_record_of_the_store(redis, kafka_log, log_topic, tenant):
+    store = AuditStore(redis, log_topic)
+    await AuditChainer(store, kafka_log, kafka_log).chain(PARTITION, entries(tenant, 5))
+    key = store.records_key(tenant)
+
+    original = await redis.hget(key, "3")
+    tampered = json.loads(original)
+    tampered["after"] = "C"
+    await redis.hset(key, "3", json.dumps(tampered))
+    report = verify(await stored_chain(store, tenant), tenant, anchor=await store.head(tenant))
+    assert (report.problem.kind, report.problem.sequence, report.checked) == (ProblemKind.EDITED, 3, 2)
+
+    await redis.hset(key, "3", "not json at all")
+    report = verify(await stored_chain(store, tenant), tenant, anchor=await store.head(tenant))
+    assert (report.problem.kind, report.problem.sequence) == (ProblemKind.EDITED, 3)
+
+    await redis.hset(key, "3", original)
+    second = await redis.hget(key, "2")
+    await redis.hdel(key, "2")
+    report = verify(await stored_chain(store, tenant), tenant, anchor=await store.head(tenant))
+    assert (report.problem.kind, report.problem.sequence) == (ProblemKind.GAP, 2)
+
+    # Cutting the newest record off is caught against the head the writer recorded.
+    await redis.hset(key, "2", second)
+    await redis.hdel(key, "5")
+    report = verify(await stored_chain(store, tenant), tenant, anchor=await store.head(tenant))
+    assert (report.problem.kind, report.problem.sequence) == (ProblemKind.TRUNCATED, 5)
