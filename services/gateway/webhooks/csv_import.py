@@ -3,9 +3,11 @@
 File contract (ours): UTF-8 (a BOM is accepted), comma-separated, one header row.
 
     required: source, source_id, rep_id, kind, occurred_at
-    optional: customer_id, duration_minutes, latitude, longitude, address, note
+    optional: customer_id, opportunity_id, lead_id, duration_minutes, latitude, longitude,
+              address, note
 
-* `kind`: visit | call | email (→ Activity kinds visit, call, email — direction unknown).
+* `kind`: visit | call | email | note (→ Activity kinds visit, call, email — direction
+  unknown —, requirement_note: the `note` text recorded on `opportunity_id`/`customer_id`).
 * `occurred_at`: RFC 3339 with an offset or Z (`2026-01-02T09:30:00+08:00`); not in the future.
 * `duration_minutes`: a non-negative number (fractions allowed; stored as whole seconds).
 * `latitude`/`longitude`: both or neither, in range.
@@ -29,9 +31,18 @@ from datetime import datetime
 from .model import Activity, Location, MalformedPayload, parse_rfc3339
 
 REQUIRED = ("source", "source_id", "rep_id", "kind", "occurred_at")
-OPTIONAL = ("customer_id", "duration_minutes", "latitude", "longitude", "address", "note")
+OPTIONAL = (
+    "customer_id",
+    "opportunity_id",
+    "lead_id",
+    "duration_minutes",
+    "latitude",
+    "longitude",
+    "address",
+    "note",
+)
 COLUMNS = REQUIRED + OPTIONAL
-KINDS = {"visit": "visit", "call": "call", "email": "email"}
+KINDS = {"visit": "visit", "call": "call", "email": "email", "note": "requirement_note"}
 MAX_ROWS = 50_000
 
 
@@ -92,6 +103,8 @@ def _row_activity(tenant_id: str, row: dict[str, str], now: datetime) -> Activit
         raise _RowInvalid("occurred_at", exc.problem) from None
     if occurred > now:
         raise _RowInvalid("occurred_at", "in the future")
+    if kind == "requirement_note" and not (row.get("opportunity_id", "").strip() or row.get("customer_id", "").strip()):
+        raise _RowInvalid("opportunity_id", "a note needs an opportunity_id or a customer_id")
     minutes = _number(row, "duration_minutes")
     if minutes is not None and minutes < 0:
         raise _RowInvalid("duration_minutes", "must be >= 0")
@@ -112,6 +125,8 @@ def _row_activity(tenant_id: str, row: dict[str, str], now: datetime) -> Activit
         occurred_at=occurred,
         rep_id=row["rep_id"].strip(),
         customer_id=row.get("customer_id", "").strip() or None,
+        opportunity_id=row.get("opportunity_id", "").strip() or None,
+        lead_id=row.get("lead_id", "").strip() or None,
         duration_seconds=round(minutes * 60) if minutes is not None else None,
         location=location,
         evidence=dict(row),

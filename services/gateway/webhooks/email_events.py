@@ -5,7 +5,7 @@ Webhook body (our generic contract, not a specific vendor's; a mail-relay adapte
     {"message_id": "<…@…>", "in_reply_to": "<…>" | null, "references": ["<…>"],
      "from": "a@x", "to": ["b@y"], "cc": [], "subject": "…",
      "sent_at": "2026-01-02T03:04:05Z", "direction": "outbound" | "inbound",
-     "rep_id": "…"?, "customer_id": "…"?}
+     "rep_id": "…"?, "customer_id": "…"?, "opportunity_id": "…"?, "lead_id": "…"?}
 
 Authenticity (ASSUMPTION, ours): header `X-Dealpulse-Signature: sha256=<hex>` = HMAC-SHA256
 of the raw body with the tenant's webhook secret, and `X-Dealpulse-Timestamp` (epoch s)
@@ -107,7 +107,7 @@ def webhook_activity(tenant_id: str, payload: Mapping[str, Any] | bytes | str) -
     subject = payload.get("subject")
     if subject is not None and not isinstance(subject, str):
         raise MalformedPayload("subject", "expected a string")
-    for name in ("rep_id", "customer_id"):
+    for name in ("rep_id", "customer_id", "opportunity_id", "lead_id"):
         if payload.get(name) is not None and not isinstance(payload.get(name), str):
             raise MalformedPayload(name, "expected a string")
     return Activity(
@@ -118,6 +118,8 @@ def webhook_activity(tenant_id: str, payload: Mapping[str, Any] | bytes | str) -
         occurred_at=occurred,
         rep_id=payload.get("rep_id"),
         customer_id=payload.get("customer_id"),
+        opportunity_id=payload.get("opportunity_id"),
+        lead_id=payload.get("lead_id"),
         evidence=dict(payload),
         details={
             "subject": subject,
@@ -195,6 +197,8 @@ def eml_activity(
     direction: str | None = None,
     rep_id: str | None = None,
     customer_id: str | None = None,
+    opportunity_id: str | None = None,
+    lead_id: str | None = None,
     max_bytes: int = MAX_EML_BYTES,
 ) -> Activity:
     """One uploaded `.eml` file → one activity (metadata, snippet, attachment list)."""
@@ -249,6 +253,8 @@ def eml_activity(
         occurred_at=sent,
         rep_id=rep_id,
         customer_id=customer_id,
+        opportunity_id=opportunity_id,
+        lead_id=lead_id,
         evidence={"headers": headers, "snippet": snippet, "attachments": attachments, "size": len(data)},
         details={
             "subject": subject,

@@ -31,6 +31,7 @@ KINDS = frozenset(
         "external_contact_deleted",
         "external_contact_follow_deleted",
         "external_contact_transfer_failed",
+        "requirement_note",
     }
 )
 
@@ -108,6 +109,8 @@ class Activity:
     occurred_at: datetime
     rep_id: str | None = None
     customer_id: str | None = None
+    opportunity_id: str | None = None
+    lead_id: str | None = None
     external_contact_id: str | None = None
     duration_seconds: int | None = None
     location: Location | None = None

@@ -37,7 +37,8 @@ class GeoPoint:
 
 @dataclass(frozen=True)
 class CheckIn:
-    """A rep's check-in (e.g. DingTalk 打卡) at a customer; `position` is where the phone was."""
+    """A rep's check-in (e.g. DingTalk 打卡); `position` is where the phone was. `customer_id` is
+    empty when the check-in was at no known customer (it is still judged, and not effective)."""
 
     event_id: str
     tenant_id: str
@@ -49,8 +50,8 @@ class CheckIn:
 
     def __post_init__(self) -> None:
         _check(self.event_id, self.tenant_id, self.at)
-        if not self.rep_id or not self.customer_id:
-            raise InvalidEvent(f"check-in {self.event_id}: rep_id and customer_id are required")
+        if not self.rep_id:
+            raise InvalidEvent(f"check-in {self.event_id}: rep_id is required")
 
 
 @dataclass(frozen=True)

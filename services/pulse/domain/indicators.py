@@ -173,17 +173,34 @@ class LeadResponseIndicator(_Windowed):
         super().__init__(*args, **kwargs)
         self._assigned: dict[str, list[LeadAssigned]] = {}
         self._responses: dict[str, list[LeadResponded]] = {}
+        self._leads_by_window: dict[str, set[str]] = {}  # window of the lead's first assignment
 
     def apply(self, event: Union[LeadAssigned, LeadResponded]) -> Admission:
         admission = self._admit(event)
         if admission is Admission.ACCEPTED:
             target = self._assigned if isinstance(event, LeadAssigned) else self._responses
+            earlier = self._assigned.get(event.lead_id, [None])[0]
             target.setdefault(event.lead_id, []).append(event)
             target[event.lead_id].sort(key=_key)
+            first = self._assigned.get(event.lead_id, [None])[0]
+            if first is not earlier:
+                if earlier is not None:
+                    self._leads_by_window[self.assigner.window_of(earlier.at).key].discard(event.lead_id)
+                self._leads_by_window.setdefault(self.assigner.window_of(first.at).key, set()).add(event.lead_id)
         return admission
 
+    def reps(self) -> set[str]:
+        return {assignments[0].rep_id for assignments in self._assigned.values()}
+
+    def window_and_rep_of(self, lead_id: str) -> Optional[tuple[str, str]]:
+        """The window and rep a lead counts for (its first assignment), once assigned."""
+        assignments = self._assigned.get(lead_id)
+        if not assignments:
+            return None
+        return self.assigner.window_of(assignments[0].at).key, assignments[0].rep_id
+
     def windows(self) -> tuple[str, ...]:
-        return tuple(sorted({self.assigner.window_of(a[0].at).key for a in self._assigned.values()}))
+        return tuple(sorted(key for key, leads in self._leads_by_window.items() if leads))
 
     def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
         th = self.thresholds
@@ -191,10 +208,11 @@ class LeadResponseIndicator(_Windowed):
         answered: list[tuple[timedelta, str]] = []
         within = overdue = pending = 0
         drill: list[DrillDown] = []
-        for lead_id, assignments in sorted(self._assigned.items(), key=lambda kv: _key(kv[1][0])):
+        in_window = self._leads_by_window.get(window_key, set())
+        for lead_id, assignments in sorted(
+            ((lead, self._assigned[lead]) for lead in in_window), key=lambda kv: _key(kv[1][0])
+        ):
             first = assignments[0]
-            if self.assigner.window_of(first.at).key != window_key:
-                continue
             if rep_id is not None and first.rep_id != rep_id:
                 continue
             refs = [EventRef(a.at, a.event_id) for a in assignments]
@@ -247,16 +265,24 @@ class _KeptEvents(_Windowed):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._events: list = []
+        self._by_window: dict[str, list] = {}
+        self._reps: set[str] = set()
 
     def apply(self, event) -> Admission:
         admission = self._admit(event)
         if admission is Admission.ACCEPTED:
-            self._events.append(event)
+            self._by_window.setdefault(self.assigner.window_of(event.at).key, []).append(event)
+            self._reps.add(event.rep_id)
         return admission
 
+    def reps(self) -> set[str]:
+        return set(self._reps)
+
+    def window_of(self, event) -> str:
+        return self.assigner.window_of(event.at).key
+
     def windows(self) -> tuple[str, ...]:
-        return tuple(sorted({self.assigner.window_of(e.at).key for e in self._events}))
+        return tuple(sorted(self._by_window))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,11 +297,7 @@ class StageProgressionIndicator(_KeptEvents):
     def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
         th = self.thresholds
         chosen = sorted(
-            (
-                e
-                for e in self._events
-                if self.assigner.window_of(e.at).key == window_key and (rep_id is None or e.rep_id == rep_id)
-            ),
+            (e for e in self._by_window.get(window_key, ()) if rep_id is None or e.rep_id == rep_id),
             key=_key,
         )
         complete = sum(e.with_all_mandatory_verified for e in chosen)
@@ -318,9 +340,8 @@ class ForecastCredibilityIndicator(_KeptEvents):
     def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
         th = self.thresholds
         by_opp: dict[str, list[ForecastGraded]] = {}
-        for e in self._events:
-            if self.assigner.window_of(e.at).key == window_key:
-                by_opp.setdefault(e.opportunity_id, []).append(e)
+        for e in self._by_window.get(window_key, ()):
+            by_opp.setdefault(e.opportunity_id, []).append(e)
         drill: list[DrillDown] = []
         ab = counted = 0
         for opp, grades in sorted(by_opp.items()):
@@ -413,6 +434,31 @@ class CustomerDataCompleteness:
             f for f in self.thresholds.required_customer_fields if f not in current or not is_present(current[f][2])
         )
 
+    def customer_value(self, customer_id: str) -> Indicator:
+        """One customer's completeness: its share of required fields filled, and what is missing."""
+        th = self.thresholds
+        required = th.required_customer_fields
+        missing = self.missing_fields(customer_id)
+        current = self._fields.get(customer_id, {})
+        filled = len(required) - len(missing)
+        refs = tuple(sorted({EventRef(current[f][0], current[f][1]) for f in required if f in current}))
+        return Indicator(
+            name=self.name,
+            scope=f"customer:{customer_id}",
+            window="",
+            value=filled / len(required),
+            state=classify_share(filled, len(required), th.customer_data_healthy, th.yellow_band),
+            threshold=th.customer_data_healthy,
+            details=(("missing_fields", missing), ("required_fields", required)),
+            drill_down=(
+                DrillDown(
+                    subject=f"customer {customer_id}",
+                    detail=("missing: " + ", ".join(missing)) if missing else "complete",
+                    events=refs,
+                ),
+            ),
+        )
+
     def incomplete_customers(self) -> dict[str, tuple[str, ...]]:
         return {c: m for c in sorted(self._fields) if (m := self.missing_fields(c))}
 
@@ -485,22 +531,30 @@ class EffectiveVisitsIndicator:
         self.history_start = history_start
         self._days = DayWindows(tz)
         self._verdicts: dict[str, VisitVerdict] = {}
+        self._by_rep_day: dict[tuple[str, date], dict[str, VisitVerdict]] = {}
+        self._first_day: Optional[date] = None
 
     def apply(self, verdict: VisitVerdict) -> None:
         """A verdict for a visit already seen replaces it (verdicts are revised as late events arrive)."""
         check_tenant(self.tenant_id, verdict.tenant_id, verdict.visit_id)
+        earlier = self._verdicts.get(verdict.visit_id)
+        if earlier is not None:
+            self._by_rep_day[(earlier.rep_id, self._days.day_of(earlier.started_at))].pop(earlier.visit_id, None)
         self._verdicts[verdict.visit_id] = verdict
+        day = self._days.day_of(verdict.started_at)
+        self._by_rep_day.setdefault((verdict.rep_id, day), {})[verdict.visit_id] = verdict
+        if self._first_day is None or day < self._first_day:
+            self._first_day = day
 
     def reps(self) -> tuple[str, ...]:
-        return tuple(sorted({v.rep_id for v in self._verdicts.values()}))
+        return tuple(sorted({rep for (rep, _), visits in self._by_rep_day.items() if visits}))
+
+    def day_of(self, verdict: VisitVerdict) -> date:
+        return self._days.day_of(verdict.started_at)
 
     def _effective_on(self, rep_id: str, day: date) -> list[VisitVerdict]:
         return sorted(
-            (
-                v
-                for v in self._verdicts.values()
-                if v.rep_id == rep_id and v.effective and self._days.day_of(v.started_at) == day
-            ),
+            (v for v in self._by_rep_day.get((rep_id, day), {}).values() if v.effective),
             key=lambda v: (v.started_at, v.visit_id),
         )
 
@@ -531,9 +585,17 @@ class EffectiveVisitsIndicator:
                     events=tuple(EventRef(v.started_at, v.visit_id) for v in visits),
                 )
             )
-        start = self.history_start or min(
-            (self._days.day_of(v.started_at) for v in self._verdicts.values()), default=None
-        )
+        start = self.history_start or self._first_day
+        for v in sorted(self._by_rep_day.get((rep_id, day), {}).values(), key=lambda v: (v.started_at, v.visit_id)):
+            if not v.effective:  # why a visit did not count, so the number explains itself
+                drill.append(
+                    DrillDown(
+                        subject=f"visit {v.visit_id} by rep {rep_id} on {day.isoformat()}: not effective"
+                        + ("" if v.decided else " (yet)"),
+                        detail="; ".join(v.reasons),
+                        events=(EventRef(v.started_at, v.visit_id),),
+                    )
+                )
         known = start is not None and all(date.fromisoformat(d) >= start for d, _ in counts)
         low = known and all(n < th.min_effective_visits_per_day for _, n in counts)
         today = len(self._effective_on(rep_id, day))

@@ -16,13 +16,17 @@ Every visit always has a verdict, a pure function of the admitted events and the
 - `effective` True as soon as all criteria hold;
 - not effective and `decided` False while it can still become effective (the end or the note
   may still come: until end + note_grace, or check-in + max_visit_duration with no end);
-- not effective and `decided` True once the watermark has passed that point.
+- not effective and `decided` True once the watermark has passed that point. The watermark is
+  the rep's own (event time runs per rep): a visit is decided by the rep's later activities, and a
+  rep's events late against other reps' streams are not "too late".
 Late events (inside the lateness allowance) revise verdicts; `apply` returns the verdicts that
 changed so the service publishes each revision. Reasons name each failed criterion with numbers.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -89,6 +93,10 @@ def _key(e) -> tuple[datetime, str]:
     return (e.at, e.event_id)
 
 
+def _between(keys: list, low, high) -> list:
+    return keys[bisect.bisect_left(keys, low) : bisect.bisect_right(keys, high)]
+
+
 class VisitTracker:
     """One tenant's visits. Accepts events in any order; verdicts are recomputed deterministically."""
 
@@ -96,48 +104,96 @@ class VisitTracker:
         self.tenant_id = tenant_id
         self.tz = tz
         self.thresholds = thresholds
-        self._gate = EventTimeGate(DayWindows(tz), thresholds.lateness_allowance)
-        self._rep_events: dict[str, list[RepEvent]] = {}
+        # Event time runs per rep: a rep's activities are one ordered stream (one partition), so
+        # a visit's verdict never depends on how other reps' streams interleave with it — two
+        # workers sharing the partitions judge exactly as one does. Master data (customer
+        # addresses) and notes naming no rep run on the tenant's own clock.
+        self._days = DayWindows(tz)
+        self._gates: dict[str, EventTimeGate] = {}
+        # Indexes keep each event's cost independent of the history's length (20k events/s).
+        self._rep_events: dict[str, list[RepEvent]] = {}  # per rep, ordered by (at, event_id)
+        self._rep_keys: dict[str, list[tuple[datetime, str]]] = {}  # the same order's keys, for bisect
         self._checkins: dict[str, CheckIn] = {}
-        self._notes: list[RequirementNoted] = []
+        self._rep_checkin_keys: dict[str, list[tuple[datetime, str]]] = {}  # per rep, sorted
+        # per opportunity / customer: check-in keys (at, id), sorted
+        self._checkins_by_opportunity: dict[str, list[tuple[datetime, str]]] = {}
+        self._checkins_by_customer: dict[str, list[tuple[datetime, str]]] = {}
+        self._linked_checkouts: dict[str, list[CheckOut]] = {}  # check-in id -> check-outs naming it
+        self._notes_by_opportunity: dict[str, list[RequirementNoted]] = {}
+        self._notes_by_customer: dict[str, list[RequirementNoted]] = {}
         self._locations: dict[str, list[tuple[datetime, str, GeoPoint]]] = {}
         self._verdicts: dict[str, VisitVerdict] = {}
+        # Undecided visits by the watermark that decides them; stale entries are harmless.
+        self._decide_queues: dict[str, list[tuple[datetime, str]]] = {}  # per rep
 
     # ---- input -------------------------------------------------------------------------------
     def apply(self, event: VisitEvent) -> VisitUpdate:
         check_tenant(self.tenant_id, event.tenant_id, event.event_id)
         exempt = isinstance(event, CustomerChanged)  # master data: last-writer-wins, never too late
-        admission = self._gate.admit(event.event_id, event.at, exempt_from_lateness=exempt)
+        clock = getattr(event, "rep_id", "") or ""
+        gate = self._gates.get(clock)
+        if gate is None:
+            gate = self._gates[clock] = EventTimeGate(self._days, self.thresholds.lateness_allowance)
+        admission = gate.admit(event.event_id, event.at, exempt_from_lateness=exempt)
         if admission is not Admission.ACCEPTED:
             return VisitUpdate(admission)
         affected: set[str] = set()
         if isinstance(event, (CheckIn, CheckOut, RepActivity)):
-            self._rep_events.setdefault(event.rep_id, []).append(event)
-            self._rep_events[event.rep_id].sort(key=_key)
+            key = _key(event)
+            keys = self._rep_keys.setdefault(event.rep_id, [])
+            position = bisect.bisect_left(keys, key)
+            keys.insert(position, key)
+            self._rep_events.setdefault(event.rep_id, []).insert(position, event)
+            # Only the rep's check-in just before the event can end differently (the end search
+            # stops at the next check-in); a new check-in is judged itself; a linked check-out
+            # ends the check-in it names.
+            checkin_keys = self._rep_checkin_keys.setdefault(event.rep_id, [])
+            before = bisect.bisect_left(checkin_keys, key)
+            if before and self._may_end(checkin_keys[before - 1][1], event):
+                affected.add(checkin_keys[before - 1][1])
             if isinstance(event, CheckIn):
+                checkin_keys.insert(before, _key(event))
                 self._checkins[event.event_id] = event
-            affected |= {c.event_id for c in self._rep_events[event.rep_id] if isinstance(c, CheckIn)}
+                affected.add(event.event_id)
+                if event.opportunity_id:
+                    bisect.insort(self._checkins_by_opportunity.setdefault(event.opportunity_id, []), key)
+                bisect.insort(self._checkins_by_customer.setdefault(event.customer_id, []), key)
+            elif isinstance(event, CheckOut) and event.checkin_id:
+                self._linked_checkouts.setdefault(event.checkin_id, []).append(event)
+                if event.checkin_id in self._checkins:
+                    affected.add(event.checkin_id)
         elif isinstance(event, RequirementNoted):
-            self._notes.append(event)
+            # A note counts for check-ins at most max_visit_duration + note_grace before it.
+            earliest = (event.at - self.thresholds.max_visit_duration - self.thresholds.note_grace, "")
+            latest = (event.at, "\U0010ffff")
+            if event.opportunity_id:
+                self._notes_by_opportunity.setdefault(event.opportunity_id, []).append(event)
+                affected |= {c for _, c in _between(self._checkins_by_opportunity.get(event.opportunity_id, []),
+                                                     earliest, latest)}
+            self._notes_by_customer.setdefault(event.customer_id, []).append(event)
             affected |= {
-                c.event_id
-                for c in self._checkins.values()
-                if (c.opportunity_id and c.opportunity_id == event.opportunity_id)
-                or (not c.opportunity_id and c.customer_id == event.customer_id)
+                c
+                for _, c in _between(self._checkins_by_customer.get(event.customer_id, []), earliest, latest)
+                if not self._checkins[c].opportunity_id
             }
         elif isinstance(event, CustomerChanged):
             if event.location is None:
                 return VisitUpdate(admission)
             self._locations.setdefault(event.customer_id, []).append((event.at, event.event_id, event.location))
             self._locations[event.customer_id].sort(key=lambda x: (x[0], x[1]))
-            affected |= {c.event_id for c in self._checkins.values() if c.customer_id == event.customer_id}
+            affected |= {c for _, c in self._checkins_by_customer.get(event.customer_id, [])}
         else:  # pragma: no cover - typing guard
             raise TypeError(f"unsupported event {type(event).__name__}")
-        # The watermark may have moved: undecided visits may now be decided.
-        affected |= {vid for vid, v in self._verdicts.items() if not v.decided}
+        # The watermark may have moved: undecided visits whose decision point it passed are final now.
+        queue = self._decide_queues.get(clock, [])
+        watermark = gate.watermark
+        while queue and watermark is not None and queue[0][0] <= watermark:
+            affected.add(heapq.heappop(queue)[1])
         changed = []
         for visit_id in sorted(affected):
-            verdict = self._compute(self._checkins[visit_id])
+            verdict, decide_at = self._judge(self._checkins[visit_id])
+            if not verdict.decided:
+                heapq.heappush(self._decide_queues.setdefault(verdict.rep_id, []), (decide_at, visit_id))
             if self._verdicts.get(visit_id) != verdict:
                 self._verdicts[visit_id] = verdict
                 changed.append(verdict)
@@ -147,11 +203,22 @@ class VisitTracker:
     # ---- queries -----------------------------------------------------------------------------
     @property
     def watermark(self) -> Optional[datetime]:
-        return self._gate.watermark
+        """The latest event time seen, over every rep."""
+        return max((g.watermark for g in self._gates.values() if g.watermark is not None), default=None)
 
     @property
     def too_late(self) -> tuple[LateEvent, ...]:
-        return self._gate.too_late
+        return tuple(sorted((e for g in self._gates.values() for e in g.too_late), key=lambda e: (e.at, e.event_id)))
+
+    def nearest_customer(self, position: GeoPoint) -> Optional[str]:
+        """The customer whose latest geocoded address is nearest to `position`, within the
+        geofence radius: whom a check-in that names no customer was at."""
+        best: Optional[tuple[float, str]] = None
+        for customer_id, located in self._locations.items():
+            distance = haversine_m(position, located[-1][2])
+            if distance <= self.thresholds.geofence_radius_m and (best is None or (distance, customer_id) < best):
+                best = (distance, customer_id)
+        return best[1] if best else None
 
     def verdict(self, visit_id: str) -> Optional[VisitVerdict]:
         return self._verdicts.get(visit_id)
@@ -163,19 +230,36 @@ class VisitTracker:
         return tuple(v for v in self.verdicts() if not v.effective and not v.decided)
 
     # ---- rules -------------------------------------------------------------------------------
+    def _may_end(self, visit_id: str, event: RepEvent) -> bool:
+        """False when `event` provably cannot change the visit's end: a call or email after a
+        visit already ended by a check-out, or after the activity that already ended it.
+        (Check-ins and check-outs always re-judge; the watermark's effect is the decide queue's.)"""
+        if not isinstance(event, RepActivity):
+            return True
+        verdict = self._verdicts.get(visit_id)
+        if verdict is None:
+            return True
+        if verdict.ended_by == ENDED_BY_CHECK_OUT:
+            return False
+        return not (verdict.ended_by == ENDED_BY_NEXT_ACTIVITY and verdict.ended_at is not None
+                    and verdict.ended_at < event.at)
+
     def _end_of(self, ci: CheckIn) -> tuple[Optional[RepEvent], str]:
-        timeline = self._rep_events.get(ci.rep_id, [])
-        linked = [e for e in timeline if isinstance(e, CheckOut) and e.checkin_id == ci.event_id and e.at >= ci.at]
+        linked = sorted(
+            (e for e in self._linked_checkouts.get(ci.event_id, ()) if e.rep_id == ci.rep_id and e.at >= ci.at),
+            key=_key,
+        )
         if linked:
             return linked[0], ENDED_BY_CHECK_OUT
-        after = [e for e in timeline if _key(e) > _key(ci)]
-        for e in after:
+        timeline = self._rep_events.get(ci.rep_id, [])
+        start = bisect.bisect_right(self._rep_keys.get(ci.rep_id, []), _key(ci))
+        for e in timeline[start:]:
             if isinstance(e, CheckIn):
                 break
             if isinstance(e, CheckOut) and not e.checkin_id and e.customer_id in ("", ci.customer_id):
                 return e, ENDED_BY_CHECK_OUT
-        if after:
-            return after[0], ENDED_BY_NEXT_ACTIVITY
+        if start < len(timeline):
+            return timeline[start], ENDED_BY_NEXT_ACTIVITY
         return None, ENDED_BY_NONE
 
     def _location_of(self, ci: CheckIn) -> Optional[tuple[datetime, str, GeoPoint]]:
@@ -189,14 +273,22 @@ class VisitTracker:
         return at.astimezone(self.tz).isoformat(timespec="minutes")
 
     def _compute(self, ci: CheckIn) -> VisitVerdict:
+        return self._judge(ci)[0]
+
+    def _judge(self, ci: CheckIn) -> tuple[VisitVerdict, datetime]:
+        """The verdict and the watermark at which an undecided verdict becomes final."""
         th = self.thresholds
         reasons: list[str] = []
         evidence: list[str] = [ci.event_id]
 
         # 1. geofence
         distance: Optional[float] = None
-        located = self._location_of(ci)
-        if located is None:
+        located = self._location_of(ci) if ci.customer_id else None
+        if not ci.customer_id:
+            reasons.append(
+                f"checked in at no known customer: no customer address within {th.geofence_radius_m:g} m"
+            )
+        elif located is None:
             reasons.append(f"customer {ci.customer_id} has no geocoded address; the geofence cannot be checked")
         else:
             evidence.append(located[1])
@@ -231,28 +323,29 @@ class VisitTracker:
 
         # 3. requirement note in [check-in, end + grace]
         window_end = (ended_at + th.note_grace) if ended_at is not None else ci.at + th.max_visit_duration
-        notes = sorted(
-            (
-                n
-                for n in self._notes
-                if ((n.opportunity_id == ci.opportunity_id) if ci.opportunity_id else (n.customer_id == ci.customer_id))
-                and ci.at <= n.at <= window_end
-            ),
-            key=_key,
-        )
+        if ci.opportunity_id:
+            candidates = self._notes_by_opportunity.get(ci.opportunity_id, [])
+        else:
+            candidates = self._notes_by_customer.get(ci.customer_id, []) if ci.customer_id else []
+        notes = sorted((n for n in candidates if ci.at <= n.at <= window_end), key=_key)
         if notes:
             evidence.extend(n.event_id for n in notes)
         else:
-            subject = f"opportunity {ci.opportunity_id}" if ci.opportunity_id else f"customer {ci.customer_id}"
+            subject = (
+                f"opportunity {ci.opportunity_id}"
+                if ci.opportunity_id
+                else f"customer {ci.customer_id}" if ci.customer_id else "any customer"
+            )
             reasons.append(
                 f"no requirement note on {subject} between {self._local(ci.at)} and {self._local(window_end)}"
             )
 
         effective = not reasons
         decide_at = window_end if ended_at is not None else ci.at + th.max_visit_duration
-        watermark = self._gate.watermark
+        rep_gate = self._gates.get(ci.rep_id)
+        watermark = rep_gate.watermark if rep_gate is not None else None
         decided = effective or (watermark is not None and watermark >= decide_at)
-        return VisitVerdict(
+        verdict = VisitVerdict(
             visit_id=ci.event_id,
             tenant_id=ci.tenant_id,
             rep_id=ci.rep_id,
@@ -268,3 +361,4 @@ class VisitTracker:
             reasons=tuple(reasons),
             evidence_event_ids=tuple(evidence),
         )
+        return verdict, decide_at

@@ -1,7 +1,9 @@
 """Event-time windows with a lateness allowance.
 
 Semantics (one rule for every stateful piece of pulse):
-- The *watermark* is the maximum event time seen so far (by that state instance, i.e. per tenant).
+- The *watermark* is the maximum event time seen so far by one gate: per tenant for the
+  indicators, per rep for visits (a rep's activities are one ordered stream, so a visit's verdict
+  does not depend on how other reps' streams interleave: workers sharing partitions agree).
 - An event belongs to the window of its own event time. Its window is *closed* once
   `watermark >= window.end + allowance`; until then late and out-of-order events are counted
   exactly as if they had arrived in order.
@@ -14,7 +16,7 @@ more than the allowance, gives the same state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from typing import Optional, Protocol
@@ -32,19 +34,35 @@ class WindowAssigner(Protocol):
     def window_of(self, at: datetime) -> Window: ...
 
 
+_QUARTER_HOUR = 900
+
+
 @dataclass(frozen=True)
 class DayWindows:
-    """Calendar days in the tenant's time zone (DST-aware: a day may last 23 or 25 hours)."""
+    """Calendar days in the tenant's time zone (DST-aware: a day may last 23 or 25 hours).
+
+    Every UTC offset and DST switch in the tz database falls on a quarter hour, so the local
+    date is constant within a UTC quarter hour: lookups are cached per quarter hour (the hot
+    path asks this for every event)."""
 
     tz: ZoneInfo
+    _days: dict = field(default_factory=dict, compare=False, repr=False)
+    _windows: dict = field(default_factory=dict, compare=False, repr=False)
 
     def day_of(self, at: datetime) -> date:
-        return at.astimezone(self.tz).date()
+        quarter = int(at.timestamp()) // _QUARTER_HOUR
+        day = self._days.get(quarter)
+        if day is None:
+            day = self._days[quarter] = at.astimezone(self.tz).date()
+        return day
 
     def window_for_day(self, day: date) -> Window:
-        start = datetime.combine(day, time(0), tzinfo=self.tz).astimezone(timezone.utc)
-        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz).astimezone(timezone.utc)
-        return Window(start=start, end=end, key=day.isoformat())
+        window = self._windows.get(day)
+        if window is None:
+            start = datetime.combine(day, time(0), tzinfo=self.tz).astimezone(timezone.utc)
+            end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz).astimezone(timezone.utc)
+            window = self._windows[day] = Window(start=start, end=end, key=day.isoformat())
+        return window
 
     def window_of(self, at: datetime) -> Window:
         return self.window_for_day(self.day_of(at))

@@ -71,8 +71,9 @@ def history(seed=7):
         # a customer edit during the day
         events.append(CustomerChanged(f"edit-{day}", "t", "c0", datetime(day.year, day.month, day.day, 15, tzinfo=SH),
                                       {"contact_phone": "" if day.day % 2 else "9"}))
-    # the end of the week closes every window
+    # the end of the week closes every window (event time runs per rep for visits: each rep's own)
     events.append(RepActivity("end", "t", "r1", datetime(2026, 11, 30, 9, 0, tzinfo=SH)))
+    events += [RepActivity(f"end-{rep}", "t", rep, datetime(2026, 11, 30, 9, 0, tzinfo=SH)) for rep in REPS if rep != "r1"]
     return sorted(events, key=lambda e: (e.at, e.event_id))
 
 

@@ -179,8 +179,11 @@ def test_open_visit_is_pending_until_max_duration_then_decided():
     assert not v.effective and not v.decided
     assert t.pending() == (v,)
     assert "no check-out and no later activity yet; time on site unknown" in v.reasons
-    # Another rep's activity 12 h later moves the watermark: the visit is decided as not effective.
-    update = t.apply(RepActivity("x", "t", "r2", T0 + timedelta(hours=12)))
+    # Event time runs per rep: another rep's activity decides nothing about r1's visits ...
+    assert t.apply(RepActivity("y", "t", "r2", T0 + timedelta(hours=12))).changed == ()
+    # ... r1's own stream 12 h later (beyond max_visit_duration, so it does not end the visit)
+    # moves r1's watermark: the visit is decided as not effective.
+    update = t.apply(RepActivity("x", "t", "r1", T0 + timedelta(hours=12, minutes=1)))
     assert [c.visit_id for c in update.changed] == ["ci-1"]
     assert t.verdict("ci-1").decided and not t.verdict("ci-1").effective
     assert t.pending() == ()
@@ -222,18 +225,18 @@ def test_duplicates_are_counted_once():
 
 def test_too_late_events_are_kept_not_counted():
     t = tracker(located(), checkin())
-    # watermark moves to the next day, past midnight + 10 min allowance (Shanghai)
-    t.apply(RepActivity("x", "t", "r2", datetime(2026, 11, 25, 0, 0, tzinfo=SH) + timedelta(minutes=10)))
+    # r1's watermark moves to the next day, past midnight + 10 min allowance (Shanghai)
+    t.apply(RepActivity("x", "t", "r1", datetime(2026, 11, 25, 0, 0, tzinfo=SH) + timedelta(minutes=10)))
     late = checkout(minutes=30)
     assert t.apply(late).admission is Admission.TOO_LATE
-    assert t.verdict("ci-1").ended_by == "none"
+    assert t.verdict("ci-1").ended_by == "none"  # x came more than max_visit_duration later
     assert [e.event_id for e in t.too_late] == ["co-1"]
     assert t.too_late[0].window_key == "2026-11-24"
 
 
 def test_late_event_within_allowance_is_counted():
     t = tracker(located(), checkin(), note())
-    t.apply(RepActivity("x", "t", "r2", datetime(2026, 11, 25, 0, 9, tzinfo=SH)))
+    t.apply(RepActivity("x", "t", "r1", datetime(2026, 11, 25, 0, 9, tzinfo=SH)))
     # 23:59 local the day before, 10 minutes behind the watermark: window still open
     co = CheckOut("co-1", "t", "r1", datetime(2026, 11, 24, 23, 59, tzinfo=SH), customer_id="c1")
     assert t.apply(co).admission is Admission.ACCEPTED
