@@ -12,6 +12,7 @@ import uuid
 import httpx
 import pytest
 
+from dealpulse.actions.v1 import events_pb2
 from kernel.auth import mint_token
 from tests.e2e.conftest import GATEWAY, end_offsets, records_with_key
 from tools import stack
@@ -140,7 +141,14 @@ def test_worker_crash_between_stage_change_and_deadline_still_alerts_exactly_onc
     assert admin.post("/v1/admin/clock/advance", json={"seconds": HOURS_49}).status_code == 200
     time.sleep(3)
     key = f"{tenant}/{opportunity}"
-    assert len(records_with_key(settings, "actions.alert.raised.v1", key)) == 1
+    # 98 h unhandled also escalated the alert to the director (after 24 h): the alert
+    # topic carries each change of the one alert once — the raise and the escalation.
+    published = [events_pb2.AlertRaised.FromString(r.value) for r in records_with_key(settings, "actions.alert.raised.v1", key)]
+    assert len({a.alert_id for a in published}) == 1
+    assert sorted(a.escalation_level for a in published) == [
+        events_pb2.ESCALATION_LEVEL_MANAGER,
+        events_pb2.ESCALATION_LEVEL_DIRECTOR,
+    ]
     assert len(ann.get("/v1/alerts", params={"opportunity_id": opportunity}).json()["alerts"]) == 1
 
 

@@ -13,13 +13,16 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
+from google.protobuf import json_format
 from google.protobuf.message import Message
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from dealpulse.actions.v1 import events_pb2 as events
+from services.actions.adapters.messages import policy_from_proto, policy_to_proto
 from services.actions.domain.evidence import ActionKind, Evidence
 from services.actions.domain.opportunity import OpportunityState, RecordedAction
 from services.actions.domain.policy import DEFAULT_POLICY, ProcessPolicy
@@ -66,6 +69,9 @@ def state_to_json(state: OpportunityState, at: Position) -> str:
                 "last_valid_action_at": _iso(state.last_valid_action_at),
                 "stall_deadline": _iso(state.stall_deadline),
                 "open_alert_id": state.open_alert_id,
+                "alert_level": state.alert_level,
+                "template_id": state.template_id,
+                "template_version": state.template_version,
                 "version": state.version,
             },
             "partition": at.partition,
@@ -92,6 +98,9 @@ def action_to_json(action: RecordedAction) -> str:
             "invalid_reasons": list(action.invalid_reasons),
             "occurred_at": action.occurred_at.isoformat(),
             "actor_id": action.actor_id,
+            "template_action_id": action.template_action_id,
+            "stage": action.stage,
+            "submission": dict(action.submission) if action.submission is not None else None,
         }
     )
 
@@ -106,19 +115,31 @@ def action_from_json(raw: str | bytes) -> RecordedAction:
         invalid_reasons=tuple(a["invalid_reasons"]),
         occurred_at=datetime.fromisoformat(a["occurred_at"]),
         actor_id=a["actor_id"],
+        template_action_id=a.get("template_action_id", ""),
+        stage=a.get("stage", ""),
+        submission=a.get("submission"),
     )
 
 
 def _policy_from_json(raw: bytes | None) -> ProcessPolicy:
+    """The stored snapshot (TenantPolicy in proto JSON); a record written before the
+    full policy existed holds only `stall_threshold_seconds` and reads the same way."""
     if not raw:
         return DEFAULT_POLICY
-    seconds = json.loads(raw)["entity"]["stall_threshold_seconds"]
-    return DEFAULT_POLICY.with_stall_threshold(timedelta(seconds=seconds))
+    return policy_from_proto(json_format.ParseDict(json.loads(raw)["entity"], events.TenantPolicy()))
+
+
+def policy_record(policy: ProcessPolicy) -> dict:
+    return json_format.MessageToDict(policy_to_proto(policy), preserving_proto_field_name=True)
 
 
 class ActionsReadModel:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+
+    @property
+    def redis(self) -> Redis:
+        return self._redis
 
     @staticmethod
     def key(tenant: str, kind: str, entity_id: str = "") -> str:
@@ -193,7 +214,43 @@ class ActionsReadModel:
     async def policy(self, tenant: str) -> ProcessPolicy:
         return _policy_from_json(await self._redis.get(self.key(tenant, "policy", "process")))
 
+    # Won customers: the closed-won opportunities of each account -----------------------
+    # A set per account, written in the same transaction as the opportunity that closed
+    # won (idempotent on replay). The audit policy decides account edits on it.
+    def queue_customer_won(self, tx: Pipeline, state: OpportunityState) -> None:
+        tx.sadd(self.key(state.tenant_id, "account-won", state.account_id), state.opportunity_id)
+
+    async def won_opportunities(self, tenant: str, account_id: str) -> tuple[str, ...]:
+        members = await self._redis.smembers(self.key(tenant, "account-won", account_id))
+        return tuple(sorted(m.decode() if isinstance(m, bytes) else m for m in members))
+
+    # Tenant templates: each published version is an entity that never changes ------
+    async def tenant_template_documents(self, tenant: str) -> list[str]:
+        names = await self._redis.smembers(self.key(tenant, "template-index"))
+        if not names:
+            return []
+        raws = await self._redis.mget([self.key(tenant, "template", n.decode() if isinstance(n, bytes) else n) for n in names])
+        return [json.loads(raw)["entity"]["document_yaml"] for raw in raws if raw]
+
+    async def put_template(self, tenant: str, name: str, document_yaml: str, at: Position) -> None:
+        await self.put_entity(tenant, "template", name, {"document_yaml": document_yaml}, at, keep_existing=True)
+        await self._redis.sadd(self.key(tenant, "template-index"), name)
+
+    async def open_opportunities(self, tenant: str) -> list[OpportunityState]:
+        """Every opportunity of the tenant (for the dwell overview), scanned by key."""
+        found: list[OpportunityState] = []
+        pattern = self.key(tenant, "opportunity", "*")
+        async for key in self._redis.scan_iter(match=pattern, count=1000):
+            raw = await self._redis.get(key)
+            if raw:
+                found.append(state_from_json(raw)[0])
+        return found
+
     # Alerts and to-dos, stored as their event payloads -----------------------------
+    async def message(self, tenant: str, kind: str, message_id: str, message_type: type[M]) -> M | None:
+        raw = await self._redis.hget(self.key(tenant, kind), message_id)
+        return message_type.FromString(raw) if raw else None
+
     def queue_message(self, tx: Pipeline, tenant: str, kind: str, message_id: str, message: Message) -> None:
         tx.hset(self.key(tenant, kind), message_id, message.SerializeToString())
 

@@ -6,14 +6,23 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from collections.abc import Awaitable, Callable, Sequence
+
 import faust
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import EnvelopeError, decode
 from kernel.faust_app import registry_topic, send_dead_letter
-from kernel.topics import ACCOUNT, OPPORTUNITY, POLICY, REP, TopicSpec
-from services.actions.adapters.projector import ActionsProjector, StallSweeper, UnprocessableEvent
+from dealpulse.activity.v1 import events_pb2 as activity_events
+from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, POLICY, PULSE_VISIT_VERDICT, REP, TEMPLATE, TopicSpec
+from dealpulse.actions.v1 import leads_pb2
+from dealpulse.pulse.v1 import events_pb2 as pulse_events
+from dealpulse.audit.v1 import events_pb2 as audit_events
+from kernel.topics import AUDIT_APPROVAL_COMPLETED
+from services.actions.adapters.approval_outcomes import ApprovalOutcomes, UnusableCompletion
+from services.actions.adapters.projector import ActionsProjector, DeadlineSweeper, UnprocessableEvent
 from services.actions.adapters.read_models import Position
+from services.actions.adapters.lead_projector import LeadProjector
 
 log = logging.getLogger(__name__)
 
@@ -60,27 +69,59 @@ def _agent(app: faust.App, spec: TopicSpec, message_type, handle):
     return app.agent(registry_topic(app, spec), name=consume.__name__)(consume)
 
 
+def install_approval_outcomes(app: faust.App, outcomes: ApprovalOutcomes) -> None:
+    """Apply what completed audit approvals decided (approval_outcomes.py)."""
+
+    async def handle(envelope, completed, at: Position) -> None:
+        try:
+            await outcomes.on_completed(envelope, completed, at)
+        except UnusableCompletion as exc:
+            raise UnprocessableEvent(str(exc)) from exc
+
+    _agent(app, AUDIT_APPROVAL_COMPLETED, audit_events.ApprovalCompleted, handle)
+
+
 async def _park(app: faust.App, spec: TopicSpec, event, reason: str) -> None:
     log.warning("dead-lettering %s@%d: %s", spec.name, event.message.offset, reason)
     await _retrying(f"dead-lettering {spec.name}@{event.message.offset}", lambda: send_dead_letter(app, spec, event, reason))
 
 
-def install(app: faust.App, projector: ActionsProjector, sweeper: StallSweeper) -> None:
+def install(
+    app: faust.App,
+    projector: ActionsProjector,
+    *sweepers: DeadlineSweeper,
+    activity_handlers: Sequence[Callable[[activity_events.ActivityEvent, Position], Awaitable[None]]] = (),
+) -> None:
     _agent(app, OPPORTUNITY, events.OpportunityEvent, projector.on_opportunity_event)
-    _agent(app, ACCOUNT, events.AccountEvent, lambda env, p, at: projector.on_account_event(p, at))
+    _agent(app, ACCOUNT, events.AccountEvent, projector.on_account_event)
     _agent(app, REP, events.RepEvent, lambda env, p, at: projector.on_rep_event(p, at))
     _agent(app, POLICY, events.TenantPolicyEvent, lambda env, p, at: projector.on_policy_event(p, at))
+    _agent(app, TEMPLATE, events.TemplatePublished, lambda env, p, at: projector.on_template_event(p, at))
+
+    async def on_activity(env, activity, at) -> None:
+        # Each handler is idempotent, so a retry after a partial failure re-runs them all.
+        for handle in (projector.on_activity_event, *activity_handlers):
+            await handle(activity, at)
+
+    _agent(app, ACTIVITY_EVENT, activity_events.ActivityEvent, on_activity)
 
     @app.timer(interval=SWEEP_INTERVAL_SECONDS)
-    async def sweep_stall_deadlines() -> None:
+    async def sweep_deadlines() -> None:
         # Every worker sweeps; the atomic claim in Redis hands each deadline to one.
         # An exception escaping a Faust timer crashes the whole worker, so a sweep
         # that fails (Redis or the broker away) is logged and retried next tick;
         # claimed deadlines it did not fire come back when their lease runs out.
-        try:
-            fired = await sweeper.sweep()
-        except Exception:
-            log.exception("sweeping stall deadlines failed; retrying in %.1fs", SWEEP_INTERVAL_SECONDS)
-            return
-        if fired:
-            log.info("stall deadlines fired: %d", fired)
+        for sweeper in sweepers:
+            try:
+                fired = await sweeper.sweep()
+            except Exception:
+                log.exception("sweeping deadlines failed; retrying in %.1fs", SWEEP_INTERVAL_SECONDS)
+                continue
+            if fired:
+                log.info("deadlines fired: %d", fired)
+
+
+def install_leads(app: faust.App, leads: LeadProjector) -> None:
+    """The lead stream and pulse's visit verdicts (an effective visit answers a lead)."""
+    _agent(app, LEAD, leads_pb2.LeadEvent, leads.on_lead_event)
+    _agent(app, PULSE_VISIT_VERDICT, pulse_events.VisitVerdict, lambda env, p, at: leads.on_visit_verdict(p, at))

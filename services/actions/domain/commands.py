@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from services.actions.domain.errors import AlreadyExists, InvalidCommand, NotFound, PreconditionFailed
 from services.actions.domain.evidence import ActionKind, Evidence
 from services.actions.domain.opportunity import OpportunityState, RecordedAction
-from services.actions.domain.pipeline import is_closed, require_stage
+from services.actions.domain.pipeline import DEFAULT_STAGES, is_closed, require_stage
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -41,6 +41,8 @@ class OpenOpportunity:
     stage: str
     amount_cents: int
     currency: str
+    # The stages of the opportunity's template (the generic pipeline's by default).
+    stages: tuple[str, ...] = DEFAULT_STAGES
 
 
 def validate_open(command: OpenOpportunity, existing: OpportunityState | None, account_exists: bool) -> bool:
@@ -49,7 +51,7 @@ def validate_open(command: OpenOpportunity, existing: OpportunityState | None, a
     require_id(command.account_id, "account_id")
     require_text(command.name, "name")
     require_id(command.owner_id, "owner_id")
-    require_stage(command.stage)
+    require_stage(command.stage, stages=command.stages)
     if is_closed(command.stage):
         raise InvalidCommand("stage", "an opportunity cannot be opened closed")
     if command.amount_cents < 0:
@@ -72,9 +74,9 @@ def validate_open(command: OpenOpportunity, existing: OpportunityState | None, a
     return True
 
 
-def validate_stage_change(state: OpportunityState, to_stage: str) -> bool:
+def validate_stage_change(state: OpportunityState, to_stage: str, stages: tuple[str, ...] = DEFAULT_STAGES) -> bool:
     """True when the stage must change; False when the opportunity is already there."""
-    require_stage(to_stage, "to_stage")
+    require_stage(to_stage, "to_stage", stages)
     if to_stage == state.stage:
         return False
     if is_closed(state.stage):

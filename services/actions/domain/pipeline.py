@@ -17,9 +17,9 @@ DEFAULT_STAGES: tuple[str, ...] = (
 CLOSED_STAGES = frozenset({"closed_won", "closed_lost"})
 
 
-def require_stage(stage: str, field: str = "stage") -> str:
-    if stage not in DEFAULT_STAGES:
-        raise InvalidCommand(field, f"unknown stage {stage!r}; stages are {', '.join(DEFAULT_STAGES)}")
+def require_stage(stage: str, field: str = "stage", stages: tuple[str, ...] = DEFAULT_STAGES) -> str:
+    if stage not in stages:
+        raise InvalidCommand(field, f"unknown stage {stage!r}; stages are {', '.join(stages)}")
     return stage
 
 
