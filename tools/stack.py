@@ -53,7 +53,12 @@ def _grpc(name: str, module: str, port: int, *extra: str) -> Workload:
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
-        _grpc("actions", "services.actions", 50051, "grpc"),
+        Workload(
+            "actions",
+            ("-m", "services.actions", "grpc"),
+            {"DEALPULSE_GRPC_PORT": "50051", "DEALPULSE_AUDIT_ADDR": "127.0.0.1:50055"},
+            grpc_port=50051,
+        ),
         Workload(
             "actions-worker",
             ("-m", "services.actions", "worker"),
@@ -63,11 +68,24 @@ WORKLOADS: dict[str, Workload] = {
         _grpc("handoff", "services.handoff", 50052),
         _grpc("forecast", "services.forecast", 50053),
         _grpc("coaching", "services.coaching", 50054),
-        _grpc("audit", "services.audit", 50055),
+        _grpc("audit", "services.audit", 50055, "grpc"),
+        Workload(
+            "audit-worker",
+            ("-m", "services.audit", "worker"),
+            {"DEALPULSE_FAUST_WEB_PORT": "6067"},
+            http_ready="http://127.0.0.1:6067/ready",
+        ),
+        _grpc("pulse", "services.pulse", 50056, "grpc"),
+        Workload(
+            "pulse-worker",
+            ("-m", "services.pulse", "worker"),
+            {"DEALPULSE_FAUST_WEB_PORT": "6068"},
+            http_ready="http://127.0.0.1:6068/ready",
+        ),
         Workload(
             "gateway",
             ("-m", "services.gateway"),
-            {"DEALPULSE_HTTP_PORT": "8080", "DEALPULSE_ACTIONS_ADDR": "127.0.0.1:50051"},
+            {"DEALPULSE_HTTP_PORT": "8080", "DEALPULSE_ACTIONS_ADDR": "127.0.0.1:50051", "DEALPULSE_AUDIT_ADDR": "127.0.0.1:50055"},
             http_ready="http://127.0.0.1:8080/readyz",
         ),
     )

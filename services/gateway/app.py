@@ -16,18 +16,31 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
 from kernel.auth import TokenVerifier
+from kernel.clock import Clock, SystemClock
 from kernel.config import Settings
 from kernel.redis_connection import connect_redis
 from services.gateway.adapters.actions_client import ActionsPort, GrpcActionsClient
+from services.gateway.adapters.activity_publisher import ActivityPort, KafkaActivityPublisher
 from services.gateway.adapters.alert_feed import AlertFeed
+from services.gateway.adapters.audit_client import AuditPort, GrpcAuditClient
 from services.gateway.adapters.idempotency import IdempotencyStore
+from services.gateway.adapters.pulse_client import GrpcPulseClient, PulsePort
+from services.gateway.adapters.reports_client import GrpcReportsClient, ReportsPort
+from services.gateway.adapters.leads_client import GrpcLeadsClient, LeadsPort
+from services.gateway.adapters.webhook_store import WebhookStore
 from services.gateway.api import (
     routes_accounts,
     routes_admin,
+    routes_dashboard,
     routes_alerts,
+    routes_audit,
     routes_health,
     routes_opportunities,
+    routes_leads,
+    routes_reports,
     routes_team,
+    routes_templates,
+    routes_webhooks,
 )
 from services.gateway.api.problems import install_problem_handlers
 
@@ -45,6 +58,12 @@ def create_app(
     actions: ActionsPort | None = None,
     redis: Redis | None = None,
     alert_feed: AlertFeed | None = None,
+    activities: ActivityPort | None = None,
+    wall_clock: Clock | None = None,
+    pulse: PulsePort | None = None,
+    reports: ReportsPort | None = None,
+    leads: LeadsPort | None = None,
+    audit: AuditPort | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +72,13 @@ def create_app(
             app.state.redis = redis if redis is not None else _owned_redis(settings, owned)
             app.state.alert_feed = alert_feed if alert_feed is not None else await _owned_alert_feed(settings, owned)
             app.state.idempotency_store = IdempotencyStore(app.state.redis)
+            app.state.activities = activities if activities is not None else await _owned_activities(settings, owned)
+            app.state.webhook_store = WebhookStore(app.state.redis)
+            app.state.wall_clock = wall_clock or SystemClock()
+            app.state.pulse = pulse if pulse is not None else _owned_pulse_client(settings, owned)
+            app.state.reports = reports if reports is not None else _owned_reports_client(settings, owned)
+            app.state.leads = leads if leads is not None else _owned_leads_client(settings, owned)
+            app.state.audit = audit if audit is not None else _owned_audit_client(settings, owned)
             yield
 
     app = FastAPI(
@@ -64,8 +90,14 @@ def create_app(
     )
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
-    for router in (routes_health, routes_accounts, routes_team, routes_opportunities, routes_alerts):
+    for router in (routes_health, routes_accounts, routes_team, routes_opportunities, routes_alerts, routes_templates):
         app.include_router(router.router)
+    app.include_router(routes_reports.router)
+    app.include_router(routes_leads.router)
+    for router in routes_webhooks.routers:
+        app.include_router(router)
+    app.include_router(routes_dashboard.router)
+    app.include_router(routes_audit.router)
     if settings.clock == "adjustable":
         app.include_router(routes_admin.router)
     # No per-message ASGI send/receive spans: the request span and its gRPC child say it all.
@@ -92,3 +124,37 @@ async def _owned_alert_feed(settings: Settings, owned: AsyncExitStack) -> AlertF
     await feed.start()
     owned.push_async_callback(feed.stop)
     return feed
+
+
+async def _owned_activities(settings: Settings, owned: AsyncExitStack) -> KafkaActivityPublisher:
+    publisher = KafkaActivityPublisher(settings.kafka_bootstrap)
+    owned.push_async_callback(publisher.close)
+    return publisher
+
+
+def _owned_reports_client(settings: Settings, owned: AsyncExitStack) -> GrpcReportsClient:
+    client = GrpcReportsClient(settings.actions_addr, deadline_seconds=settings.read_your_write_timeout_seconds)
+    owned.push_async_callback(client.close)
+    return client
+
+
+def _owned_pulse_client(settings: Settings, owned: AsyncExitStack) -> GrpcPulseClient:
+    client = GrpcPulseClient(settings.pulse_addr)
+    owned.push_async_callback(client.close)
+    return client
+
+
+def _owned_leads_client(settings: Settings, owned: AsyncExitStack) -> GrpcLeadsClient:
+    client = GrpcLeadsClient(
+        settings.actions_addr, deadline_seconds=settings.read_your_write_timeout_seconds + DEADLINE_MARGIN_SECONDS
+    )
+    owned.push_async_callback(client.close)
+    return client
+
+
+def _owned_audit_client(settings: Settings, owned: AsyncExitStack) -> GrpcAuditClient:
+    client = GrpcAuditClient(
+        settings.audit_addr, deadline_seconds=settings.read_your_write_timeout_seconds + DEADLINE_MARGIN_SECONDS
+    )
+    owned.push_async_callback(client.close)
+    return client

@@ -35,7 +35,7 @@ KUSTOMIZE_KINDS = {"Kustomization", "Component"}
 KAFKATOPIC_SCHEMA = json.loads((Path(__file__).parent / "kafkatopic.schema.json").read_text())
 WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
 
-GRPC_SERVICES = ("actions", "handoff", "forecast", "coaching", "audit")
+GRPC_SERVICES = ("actions", "handoff", "forecast", "coaching", "audit", "pulse")
 EXPECTED_WORKLOADS = {
     ("Deployment", "gateway"): ["python", "-m", "services.gateway"],
     ("Deployment", "actions"): ["python", "-m", "services.actions", "grpc"],
@@ -44,6 +44,9 @@ EXPECTED_WORKLOADS = {
     ("Deployment", "forecast"): ["python", "-m", "services.forecast"],
     ("Deployment", "coaching"): ["python", "-m", "services.coaching"],
     ("Deployment", "audit"): ["python", "-m", "services.audit"],
+    ("Deployment", "audit-worker"): ["python", "-m", "services.audit", "worker"],
+    ("Deployment", "pulse"): ["python", "-m", "services.pulse", "grpc"],
+    ("Deployment", "pulse-worker"): ["python", "-m", "services.pulse", "worker"],
 }
 CONFIGMAP = "dealpulse-config"
 AUTH_SECRET, AUTH_KEY = "dealpulse-auth", "jwt-secret"
@@ -330,6 +333,25 @@ def test_actions_worker_statefulset() -> None:
     assert headless["spec"]["clusterIP"] == "None"
 
 
+def test_audit_worker_deployment() -> None:
+    docs = load_docs(BASE / "audit.yaml")
+    worker = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "audit-worker")
+    pod_spec = worker["spec"]["template"]["spec"]
+    c = pod_spec["containers"][0]
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod_spec["volumes"]}
+    assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"web": 6067}
+    assert env["DEALPULSE_FAUST_WEB_PORT"] == "6067"
+    # The root filesystem is read-only: Faust's data directory needs a writable mount.
+    assert mounts["data"] == env["DEALPULSE_FAUST_DATA_DIR"] and "emptyDir" in volumes["data"]
+    assert c["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "web"}
+    assert c["livenessProbe"]["httpGet"] == {"path": "/", "port": "web"}
+    assert pod_spec["terminationGracePeriodSeconds"] >= 60
+    headless = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "audit-worker")
+    assert headless["spec"]["clusterIP"] == "None"
+
+
 @pytest.mark.parametrize("path", [p for p in yaml_files(BASE) if p.name != "kustomization.yaml"], ids=lambda p: p.name)
 def test_each_workload_file_has_service_account_and_service(path: Path) -> None:
     docs = load_docs(path)
@@ -528,8 +550,13 @@ def test_network_policies_allow_exactly_the_intended_paths() -> None:
         assert not allowed(policies, pod("actions-worker"), pod(svc), 50051), svc
     assert not allowed(policies, pod("handoff"), pod("actions"), 50051)
     assert not allowed(policies, pod("gateway"), pod("actions-worker"), 6066)
+    # audit answers the gateway and the services whose writes it decides; its worker takes no traffic.
+    assert allowed(policies, pod("actions"), pod("audit"), 50051)
+    assert not allowed(policies, pod("pulse"), pod("audit"), 50051)
+    assert not allowed(policies, pod("gateway"), pod("audit-worker"), 6067)
+    assert not allowed(policies, pod("audit-worker"), pod("actions"), 50051)
     assert not allowed(policies, outside, pod("actions-worker"), 6066)
-    everyone = ("gateway", "actions-worker") + GRPC_SERVICES
+    everyone = ("gateway", "actions-worker", "audit-worker") + GRPC_SERVICES
     for name in everyone:
         for port, proto in ((53, "UDP"), (53, "TCP"), (9092, "TCP"), (6379, "TCP"), (4317, "TCP")):
             assert allowed(policies, pod(name), outside, port, proto), (name, port, proto)

@@ -22,16 +22,17 @@ from typing import Literal
 
 from aiokafka import AIOKafkaConsumer
 
-from dealpulse.actions.v1 import events_pb2
+from dealpulse.actions.v1 import events_pb2, reporting_events_pb2
 from kernel.envelope import EnvelopeError, decode
-from kernel.topics import ALERT_RAISED, TODO_CREATED
+from kernel.topics import ALERT_RAISED, MUSTDO_PUBLISHED, TODO_CREATED
 
 log = logging.getLogger(__name__)
 
-FeedKind = Literal["alert", "todo"]
+FeedKind = Literal["alert", "todo", "mustdo"]
 _PAYLOAD_OF_TOPIC: dict[str, tuple[FeedKind, type]] = {
     ALERT_RAISED.name: ("alert", events_pb2.AlertRaised),
     TODO_CREATED.name: ("todo", events_pb2.TodoCreated),
+    MUSTDO_PUBLISHED.name: ("mustdo", reporting_events_pb2.MustDoList),
 }
 
 
@@ -39,7 +40,7 @@ _PAYLOAD_OF_TOPIC: dict[str, tuple[FeedKind, type]] = {
 class FeedEvent:
     kind: FeedKind
     event_id: str
-    message: events_pb2.AlertRaised | events_pb2.TodoCreated
+    message: events_pb2.AlertRaised | events_pb2.TodoCreated | reporting_events_pb2.MustDoList
 
 
 class RecentIds:

@@ -22,10 +22,14 @@ from dealpulse.actions.v1 import events_pb2
 from services.gateway.api.schemas import (
     ChangeStageBody,
     CreateAccountBody,
+    GradeChangeBody,
+    MarketingContactBody,
+    UpdateAccountBody,
     OpenOpportunityBody,
     RecordActionBody,
     RegisterRepBody,
     StallPolicyBody,
+    TenantPolicyPatch,
 )
 
 SECONDS_PER_HOUR = 3600
@@ -98,6 +102,27 @@ def create_account_request(body: CreateAccountBody) -> pb.CreateAccountRequest:
     return pb.CreateAccountRequest(**body.model_dump(exclude_none=True))
 
 
+def update_account_request(account_id: str, body: UpdateAccountBody) -> pb.UpdateAccountRequest:
+    """Every field the body sets goes into the mask; a null is "leave it" (the body's
+    fields are all optional), never "clear it" — clear a text field with ""."""
+    changed = sorted(name for name in body.model_fields_set if getattr(body, name) is not None)
+    request = pb.UpdateAccountRequest(account_id=account_id)
+    for name in changed:
+        setattr(request.account, name, getattr(body, name))
+    request.update_mask.paths.extend(changed)
+    return request
+
+
+def set_marketing_contact_request(account_id: str, body: MarketingContactBody) -> pb.SetMarketingContactRequest:
+    return pb.SetMarketingContactRequest(
+        account_id=account_id, marketing_contact=pb.MarketingContact(**body.model_dump(exclude_none=True))
+    )
+
+
+def request_grade_change_request(account_id: str, body: GradeChangeBody) -> pb.RequestGradeChangeRequest:
+    return pb.RequestGradeChangeRequest(account_id=account_id, grade=body.grade, reason=body.reason)
+
+
 def register_rep_request(rep_id: str, body: RegisterRepBody) -> pb.RegisterRepRequest:
     return pb.RegisterRepRequest(rep_id=rep_id, **body.model_dump(exclude_none=True))
 
@@ -108,21 +133,45 @@ def set_stall_policy_request(body: StallPolicyBody) -> pb.SetStallPolicyRequest:
     return pb.SetStallPolicyRequest(stall=events_pb2.StallPolicy(threshold_seconds=seconds))
 
 
+def update_tenant_policy_request(body: TenantPolicyPatch) -> pb.UpdateTenantPolicyRequest:
+    changed = sorted(name for name in body.model_fields_set if getattr(body, name) is not None)
+    request = pb.UpdateTenantPolicyRequest()
+    for name in changed:
+        value = getattr(body, name)
+        if isinstance(value, dict):
+            getattr(request.policy, name).update(value)
+        else:
+            setattr(request.policy, name, value)
+    request.update_mask.paths.extend(changed)
+    return request
+
+
 def open_opportunity_request(body: OpenOpportunityBody) -> pb.OpenOpportunityRequest:
     return pb.OpenOpportunityRequest(**body.model_dump(exclude_none=True))
 
 
 def change_stage_request(opportunity_id: str, body: ChangeStageBody) -> pb.ChangeStageRequest:
-    return pb.ChangeStageRequest(opportunity_id=opportunity_id, to_stage=body.to_stage)
+    return pb.ChangeStageRequest(
+        opportunity_id=opportunity_id, to_stage=body.to_stage, override_reason=body.override_reason or ""
+    )
 
 
 def record_action_request(opportunity_id: str, body: RecordActionBody) -> pb.RecordActionRequest:
-    fields = body.model_dump(exclude_none=True, exclude={"kind", "occurred_at"})
-    request = pb.RecordActionRequest(
-        opportunity_id=opportunity_id,
-        kind=events_pb2.ActionKind.Value(_enum_prefix(events_pb2.ActionKind.DESCRIPTOR) + body.kind.upper()),
-        **fields,
-    )
+    fields = body.model_dump(exclude_none=True, exclude={"kind", "occurred_at", "submission"})
+    request = pb.RecordActionRequest(opportunity_id=opportunity_id, **fields)
+    if body.kind is not None:
+        request.kind = events_pb2.ActionKind.Value(_enum_prefix(events_pb2.ActionKind.DESCRIPTOR) + body.kind.upper())
+    if body.submission is not None:
+        sub = body.submission
+        request.submission.form.update(sub.form)
+        for name, entries in sub.items.items():
+            request.submission.items[name].items.extend(entries)
+        for a in sub.attachments:
+            request.submission.attachments.add(**a.model_dump(exclude_none=True))
+        request.submission.activity_ids.extend(sub.activity_ids)
+        request.submission.approval_ids.extend(sub.approval_ids)
+        if not (sub.form or sub.items or sub.attachments or sub.activity_ids or sub.approval_ids):
+            request.submission.SetInParent()
     if body.occurred_at is not None:
         request.occurred_at.FromDatetime(body.occurred_at)
     return request

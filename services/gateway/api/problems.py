@@ -15,6 +15,7 @@ import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from google.rpc import error_details_pb2, status_pb2
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -61,12 +62,15 @@ class Problem(Exception):
         *,
         headers: dict[str, str] | None = None,
         errors: list[dict[str, Any]] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or HTTPStatus(status).phrase)
         self.status = status
         self.detail = detail
         self.headers = headers
         self.errors = errors
+        # RFC 9457 extension members, e.g. the policy rule behind a 403.
+        self.extensions = extensions
 
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
@@ -80,6 +84,8 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
         body["detail"] = problem.detail
     if problem.errors:
         body["errors"] = problem.errors
+    if problem.extensions:
+        body.update({k: v for k, v in problem.extensions.items() if k not in body})
     return JSONResponse(body, status_code=problem.status, headers=problem.headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -132,7 +138,44 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
 
 
 async def _on_rpc_error(request: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
-    return problem_response(request, problem_from_grpc(exc.code(), exc.details()))
+    problem = problem_from_grpc(exc.code(), exc.details())
+    if exc.code() is grpc.StatusCode.PERMISSION_DENIED:
+        denials = policy_denials(exc)
+        if denials:
+            first = denials[0]
+            problem.extensions = {
+                "rule_id": first["rule_id"],
+                "policy": {"id": first["policy_id"], "version": first["policy_version"]},
+                **({"approval_workflow": first["approval_workflow"]} if first["approval_workflow"] else {}),
+            }
+            problem.errors = [
+                {"pointer": f"#/{d['field']}", "detail": f"denied by rule {d['rule_id']}", "rule_id": d["rule_id"]}
+                for d in denials
+            ]
+    return problem_response(request, problem)
+
+
+def policy_denials(exc: grpc.aio.AioRpcError) -> list[dict[str, Any]]:
+    """The fields an audit policy denied, from the ErrorInfo details the service sent
+    (reason POLICY_DENIED): field, rule_id, policy_id, policy_version, approval_workflow."""
+    raw = dict(exc.trailing_metadata() or ()).get("grpc-status-details-bin")
+    if not raw:
+        return []
+    denials = []
+    for detail in status_pb2.Status.FromString(raw).details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info) and info.reason == "POLICY_DENIED":
+            meta = dict(info.metadata)
+            denials.append(
+                {
+                    "field": meta.get("field", ""),
+                    "rule_id": meta.get("rule_id", ""),
+                    "policy_id": meta.get("policy_id", ""),
+                    "policy_version": int(meta.get("policy_version") or 0),
+                    "approval_workflow": meta.get("approval_workflow", ""),
+                }
+            )
+    return denials
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -156,7 +199,7 @@ def _documented(description: str) -> dict[str, Any]:
 # Shared OpenAPI `responses` for the authenticated routes.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _documented("Missing, malformed, expired or foreign bearer token"),
-    403: _documented("The caller's roles do not allow this"),
+    403: _documented("The caller's roles, or the audit policy (the problem names its `rule_id`), do not allow this"),
     422: _documented("The request is not valid; `errors` lists the fields"),
     503: _documented("A service behind the gateway is unavailable"),
 }

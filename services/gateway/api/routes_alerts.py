@@ -17,6 +17,7 @@ from services.gateway.adapters.alert_feed import FeedEvent
 from services.gateway.api import mapping
 from services.gateway.api.deps import ActionsClient, CurrentPrincipal, LiveFeed
 from services.gateway.api.problems import PROBLEM_RESPONSES
+from services.actions.domain.reporting.visibility import may_see_must_do
 from services.actions.domain.visibility import may_see_alert, may_see_todo
 
 router = APIRouter(prefix="/v1", tags=["alerts"], responses=PROBLEM_RESPONSES)
@@ -44,8 +45,8 @@ async def list_todos(actions: ActionsClient) -> dict[str, Any]:
     response_class=EventSourceResponse,
     responses={
         200: {
-            "description": "Server-sent events: `event: alert` (an AlertRaised) and `event: todo` "
-            "(a TodoCreated) the caller may see, `id:` the event id; a comment every 15 s. "
+            "description": "Server-sent events: `event: alert` (an AlertRaised), `event: todo` "
+            "(a TodoCreated) and `event: mustdo` (a rep's daily MustDoList) the caller may see, `id:` the event id; a comment every 15 s. "
             "Only events raised after connecting are sent; list history with GET /v1/alerts.",
             "content": {"text/event-stream": {}},
         }
@@ -77,4 +78,6 @@ def _seconds_left(principal: Principal) -> float:
 def _visible(principal: Principal, event: FeedEvent) -> bool:
     if event.kind == "alert":
         return may_see_alert(principal, event.message)
+    if event.kind == "mustdo":
+        return may_see_must_do(principal, event.message)
     return may_see_todo(principal, event.message)

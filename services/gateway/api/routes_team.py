@@ -1,4 +1,5 @@
-"""The team and its process policies: who reports to whom, how long a deal may stall."""
+"""The team and its process policies: who reports to whom, how long a deal may stall,
+and every other process threshold of the tenant."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dealpulse.actions.v1 import actions_service_pb2 as pb
 from services.gateway.api import mapping
 from services.gateway.api.deps import ActionsClient, authorize
 from services.gateway.api.problems import PROBLEM_RESPONSES
-from services.gateway.api.schemas import RegisterRepBody, StallPolicyBody
+from services.gateway.api.schemas import RegisterRepBody, StallPolicyBody, TenantPolicyPatch
 from services.gateway.domain.permissions import Operation
 
 router = APIRouter(prefix="/v1", tags=["team"], responses=PROBLEM_RESPONSES)
@@ -34,3 +35,18 @@ async def set_stall_policy(body: StallPolicyBody, actions: ActionsClient) -> dic
 async def get_stall_policy(actions: ActionsClient) -> dict[str, Any]:
     response = await actions.call("GetStallPolicy", pb.GetStallPolicyRequest())
     return mapping.stall_policy_json(response.stall)
+
+
+@router.get("/policies/process")
+async def get_tenant_policy(actions: ActionsClient) -> dict[str, Any]:
+    """Every process threshold of the caller's tenant (the article's defaults where unset)."""
+    response = await actions.call("GetTenantPolicy", pb.GetTenantPolicyRequest())
+    return mapping.message_json(response.policy)
+
+
+@router.patch("/policies/process", dependencies=[authorize(Operation.MANAGE_TEAM)])
+async def update_tenant_policy(body: TenantPolicyPatch, actions: ActionsClient) -> dict[str, Any]:
+    """Change the settings given; the others keep their values. Nothing changes when any
+    value is refused."""
+    response = await actions.call("UpdateTenantPolicy", mapping.update_tenant_policy_request(body))
+    return mapping.message_json(response.policy)

@@ -36,7 +36,15 @@ def test_an_opportunity_renders_as_rest_json():
     assert rendered["amount_cents"] == 12_500_000 and rendered["version"] == 3
     assert rendered["opened_at"] == "2024-05-01T02:00:00Z"
     assert rendered["actions"] == [
-        {"action_id": "act-1", "kind": "visit", "valid": False, "invalid_reasons": [], "actor_id": ""}
+        {
+                "action_id": "act-1",
+                "kind": "visit",
+                "valid": False,
+                "invalid_reasons": [],
+                "actor_id": "",
+                "template_action_id": "",
+                "stage": "",
+            }
     ]
     assert "stall_deadline" not in rendered  # an unset timestamp is absent, not epoch
 

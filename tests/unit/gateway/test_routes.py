@@ -65,7 +65,10 @@ async def test_a_retried_post_with_the_same_key_is_answered_once(client, actions
 
     assert len(actions.calls) == 1
     assert first.status_code == retried.status_code == 201
-    assert retried.json() == first.json() == {"account_id": "acc-1", "name": "", "industry": "", "owner_id": ""}
+    assert retried.json() == first.json()
+    assert {k: first.json()[k] for k in ("account_id", "name", "industry", "owner_id")} == {
+        "account_id": "acc-1", "name": "", "industry": "", "owner_id": ""
+    }
     assert retried.headers["idempotent-replayed"] == "true"
 
 
@@ -109,3 +112,26 @@ async def test_an_idempotency_key_needs_the_store_but_a_plain_post_does_not(clie
     )
     assert keyed.status_code == 503
     assert len(actions.calls) == 1
+
+
+async def test_policy_patch_sends_only_the_given_settings_with_a_mask(client, actions, auth):
+    actions.responses["UpdateTenantPolicy"] = pb.UpdateTenantPolicyResponse(
+        policy=events_pb2.TenantPolicy(lead_response_limit_seconds=600, timezone="Asia/Shanghai")
+    )
+    body = {"lead_response_limit_seconds": 600, "stage_stall_threshold_seconds": {"proposal": 259200}}
+
+    response = await client.patch("/v1/policies/process", json=body, headers=auth("manager"))
+
+    assert response.status_code == 200
+    assert response.json()["lead_response_limit_seconds"] == 600
+    [call] = actions.calls
+    assert list(call.request.update_mask.paths) == ["lead_response_limit_seconds", "stage_stall_threshold_seconds"]
+    assert dict(call.request.policy.stage_stall_threshold_seconds) == {"proposal": 259200}
+
+
+async def test_policy_patch_needs_a_setting_and_a_manager(client, actions, auth):
+    assert (await client.patch("/v1/policies/process", json={}, headers=auth("manager"))).status_code == 422
+    assert (await client.patch("/v1/policies/process", json={"colour": 1}, headers=auth("manager"))).status_code == 422
+    forbidden = await client.patch("/v1/policies/process", json={"dwell_factor": 3.0}, headers=auth("rep"))
+    assert forbidden.status_code == 403
+    assert actions.calls == []
