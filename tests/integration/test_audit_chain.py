@@ -114,8 +114,8 @@ async def test_records_written_before_a_crash_are_recovered_from_the_log_not_wri
     store = AuditStore(redis, log_topic)
 
     class CrashAfterWriting:
-        async def write(self, partition, records):
-            await kafka_log.write(partition, records)
+        async def send(self, partition, records, entries):
+            await kafka_log.write(partition, records, entries)
             raise ConnectionError("the process died before storing")
 
     crashing = AuditChainer(store, CrashAfterWriting(), kafka_log)
@@ -133,6 +133,47 @@ async def test_records_written_before_a_crash_are_recovered_from_the_log_not_wri
     assert verify(chain, tenant, anchor=await store.head(tenant)).ok
     on_log = [r async for r, _ in kafka_log.read(PARTITION, 0, await kafka_log.end_offset(PARTITION)) if r.tenant_id == tenant]
     assert [r.sequence for r in on_log] == [1, 2, 3, 4]
+
+
+async def test_a_batch_chained_in_chunks_is_one_chain_in_the_store_and_on_the_log(redis, kafka_log, log_topic, tenant):
+    store = AuditStore(redis, log_topic)
+    chunked = AuditChainer(store, kafka_log, kafka_log, chunk=2)
+    await chunked.chain(PARTITION, entries(tenant, 2))
+    result = await chunked.chain(PARTITION, entries(tenant, 2) + entries(tenant, 5, start=2))
+    assert result.duplicates == 2 and [r.sequence for r in result.records] == [3, 4, 5, 6, 7]
+    chain = await stored_chain(store, tenant)
+    assert [r.sequence for r in chain] == [1, 2, 3, 4, 5, 6, 7]
+    assert verify(chain, tenant, anchor=await store.head(tenant)).ok
+    on_log = [r async for r, _ in kafka_log.read(PARTITION, 0, await kafka_log.end_offset(PARTITION)) if r.tenant_id == tenant]
+    assert on_log == chain
+
+
+async def test_a_chunk_that_fails_to_store_is_recovered_from_the_log_by_the_next_attempt(
+    redis, kafka_log, log_topic, tenant
+):
+    store = AuditStore(redis, log_topic)
+
+    class StoreFailingOnce(AuditStore):
+        calls = 0
+
+        async def apply(self, placed, canonicals=None):
+            StoreFailingOnce.calls += 1
+            if StoreFailingOnce.calls == 2:  # the second chunk
+                raise ConnectionError("Redis went away")
+            return await super().apply(placed, canonicals)
+
+    failing = AuditChainer(StoreFailingOnce(redis, log_topic), kafka_log, kafka_log, chunk=2)
+    with pytest.raises(ConnectionError):
+        await failing.chain(PARTITION, entries(tenant, 6))
+    # The first chunk is stored; the later ones stopped behind the failed one.
+    assert (await store.head(tenant)).sequence == 2
+
+    retried = await AuditChainer(store, kafka_log, kafka_log, chunk=2).chain(PARTITION, entries(tenant, 7))
+    assert retried.recovered == 4 and retried.duplicates == 6
+    assert [r.sequence for r in retried.records] == [7]
+    chain = await stored_chain(store, tenant)
+    assert [r.sequence for r in chain] == [1, 2, 3, 4, 5, 6, 7]
+    assert verify(chain, tenant, anchor=await store.head(tenant)).ok
 
 
 async def test_an_entry_no_chain_can_hold_is_rejected_and_the_rest_are_chained(redis, kafka_log, log_topic, tenant):

@@ -15,6 +15,10 @@ log partition p only. The order of work makes a crash at any point safe:
 4. Apply them to the store in one transaction (heads, ids, indexes, log offset).
 5. The caller commits the intake offsets.
 
+Steps 2-4 go in chunks of the batch: chunk k+1 is chained while chunk k is being
+acknowledged and stored; chunk k+1 is sent only after chunk k is acknowledged, chunks
+are stored in log order, and `chain` returns once every chunk is stored.
+
 A crash after 3 leaves records the store does not know; step 1 of the next batch (in
 whichever process owns the partition then) applies them before chaining anything, and
 step 2 then drops the redelivered entries, so no record is written twice and no head
@@ -23,6 +27,7 @@ forks.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,13 +35,17 @@ from typing import Protocol
 from dealpulse.audit.v1 import events_pb2 as events
 from services.audit.adapters.messages import draft_from_entry
 from services.audit.adapters.store import AuditStore, LogPosition
-from services.audit.domain.audit_log import AuditDraft, AuditRecord, ChainHead, append
+from services.audit.domain.audit_log import AuditDraft, AuditRecord, ChainHead, append_validated, validate_draft
 from services.audit.domain.errors import InvalidCommand
 
 
 class LogWriter(Protocol):
-    async def write(self, partition: int, records: list[AuditRecord]) -> list[LogPosition]:
-        """Append in order to that partition; positions once acknowledged."""
+    async def send(
+        self, partition: int, records: list[AuditRecord], entries: list[bytes]
+    ) -> asyncio.Future[list[LogPosition]]:
+        """Append in order to that partition; the future gives the positions once
+        acknowledged. `entries` are the serialized `AuditEntry`s the records were
+        chained from, so the writer reuses them instead of encoding each record again."""
         ...
 
 
@@ -62,11 +71,14 @@ class ChainResult:
 
 
 class AuditChainer:
-    def __init__(self, store: AuditStore, writer: LogWriter, reader: LogReader, catch_up_batch: int = 2000) -> None:
+    def __init__(
+        self, store: AuditStore, writer: LogWriter, reader: LogReader, catch_up_batch: int = 2000, chunk: int = 1000
+    ) -> None:
         self._store = store
         self._writer = writer
         self._reader = reader
         self._catch_up_batch = catch_up_batch
+        self._chunk = chunk
 
     async def catch_up(self, partition: int) -> int:
         """Apply what log partition `partition` holds beyond the store; returns how many."""
@@ -84,16 +96,25 @@ class AuditChainer:
         applied += await self._store.apply(batch)
         return applied
 
-    async def chain(self, partition: int, entries: list[events.AuditEntry]) -> ChainResult:
+    async def chain(
+        self, partition: int, entries: list[events.AuditEntry], encoded: list[bytes] | None = None
+    ) -> ChainResult:
         """Chain, write and store one batch of one intake partition, in order.
-        `rejected` holds the indexes (into `entries`) of entries that cannot be chained."""
+        `encoded`, when given, holds the entries as they were read (their serialized
+        form, reused on the log). `rejected` holds the indexes (into `entries`) of
+        entries that cannot be chained."""
         result = ChainResult(recovered=await self.catch_up(partition))
         drafts: list[tuple[int, AuditDraft]] = []
         for index, entry in enumerate(entries):
             try:
-                drafts.append((index, draft_from_entry(entry)))
+                draft = draft_from_entry(entry)
+                # Validated once, here: one that cannot be chained is rejected without
+                # moving the head.
+                validate_draft(draft)
             except InvalidCommand as exc:
                 result.rejected.append((index, str(exc)))
+                continue
+            drafts.append((index, draft))
         if not drafts:
             return result
         tenants = list(dict.fromkeys(d.tenant_id for _, d in drafts))
@@ -102,23 +123,66 @@ class AuditChainer:
         for tenant in tenants:
             ids = list({d.event_id for _, d in drafts if d.tenant_id == tenant and isinstance(d.event_id, str)})
             known[tenant] = set(await self._store.chained(tenant, ids))
-        for index, draft in drafts:
-            seen = known.get(draft.tenant_id, set())
-            if draft.event_id in seen:
-                result.duplicates += 1
-                continue
-            try:
-                # `append` validates the draft; one that cannot be chained is rejected
-                # without moving the head.
-                record = append(heads[draft.tenant_id], draft)
-            except InvalidCommand as exc:
-                result.rejected.append((index, str(exc)))
-                continue
-            heads[draft.tenant_id] = ChainHead.of(record)
-            seen.add(draft.event_id)
-            result.records.append(record)
         result.rejected.sort()
-        if result.records:
-            positions = await self._writer.write(partition, result.records)
-            await self._store.apply(list(zip(result.records, positions)))
+        # In chunks, so that waiting for the broker's acknowledgement of chunk k and
+        # storing it (the broker's and Redis' time, other processes) overlap with
+        # chaining chunk k+1 (our CPU). Chunk k+1 is sent only once chunk k is
+        # acknowledged, and the chunks are stored in log order; when storing fails,
+        # the records written past the store's offset are on the log, where the next
+        # attempt's catch-up finds them.
+        storing: asyncio.Task | None = None
+        sending: tuple[asyncio.Future, list[AuditRecord], list[bytes]] | None = None
+        try:
+            for start in range(0, len(drafts), self._chunk):
+                records: list[AuditRecord] = []
+                canonicals: list[bytes] = []
+                chained_entries: list[bytes] = []
+                for index, draft in drafts[start : start + self._chunk]:
+                    seen = known[draft.tenant_id]
+                    if draft.event_id in seen:
+                        result.duplicates += 1
+                        continue
+                    record, canonical = append_validated(heads[draft.tenant_id], draft)
+                    heads[draft.tenant_id] = ChainHead.of(record)
+                    seen.add(draft.event_id)
+                    records.append(record)
+                    canonicals.append(canonical)
+                    chained_entries.append(encoded[index] if encoded is not None else entries[index].SerializeToString())
+                if not records:
+                    continue
+                if sending is not None:
+                    storing = await self._acknowledged(sending, storing)
+                    result.records.extend(sending[1])
+                sending = (await self._writer.send(partition, records, chained_entries), records, canonicals)
+            if sending is not None:
+                storing = await self._acknowledged(sending, storing)
+                result.records.extend(sending[1])
+                sending = None
+            if storing is not None:
+                await storing
+        except BaseException as failure:
+            # Nothing outlives the call: what was sent is acknowledged or failed, and
+            # storing finishes (what it stores is on the log already) unless the
+            # worker itself is being cancelled.
+            pending = [task for task in (storing, sending[0] if sending else None) if task is not None]
+            if isinstance(failure, asyncio.CancelledError):
+                for task in pending:
+                    task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            raise
         return result
+
+    async def _acknowledged(
+        self, sending: tuple[asyncio.Future, list[AuditRecord], list[bytes]], storing: asyncio.Task | None
+    ) -> asyncio.Task:
+        """Wait for a sent chunk's acknowledgement, then store it after the chunks before it."""
+        acknowledged, records, canonicals = sending
+        positions = await acknowledged
+        return asyncio.create_task(self._store_after(storing, list(zip(records, positions)), canonicals))
+
+    async def _store_after(
+        self, previous: asyncio.Task | None, placed: list[tuple[AuditRecord, LogPosition]], canonicals: list[bytes]
+    ) -> None:
+        if previous is not None:
+            await previous
+        await self._store.apply(placed, canonicals)

@@ -59,7 +59,7 @@ def json_value(text: str, name: str) -> JsonValue:
     if not text:
         return None
     try:
-        value = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text)
     except ValueError as exc:
         raise InvalidCommand(name, f"is not JSON: {exc}") from None
     check_json_value(value, name)
@@ -72,6 +72,10 @@ def _refuse_float(text: str):
 
 def _refuse_constant(text: str):
     raise ValueError(f"{text} is not a JSON value")
+
+
+# Built once (`json.loads` with hooks builds a decoder per call; this runs per entry).
+_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_constant)
 
 
 def entry_from_draft(draft: AuditDraft) -> events.AuditEntry:
@@ -143,6 +147,26 @@ def record_to_proto(record: AuditRecord) -> events.AuditRecord:
     )
 
 
+def record_with_entry(entry: bytes, record: AuditRecord) -> bytes:
+    """The serialized `AuditRecord` of `record` around the already serialized
+    `AuditEntry` it was chained from ("encode once"): protobuf fields may come in any
+    order, so the entry goes in as field 1 verbatim, followed by the chain fields."""
+    chain = events.AuditRecord(sequence=record.sequence, prev_hash=record.prev_hash, hash=record.hash)
+    return _ENTRY_TAG + _varint(len(entry)) + entry + chain.SerializeToString()
+
+
+_ENTRY_TAG = bytes([(events.AuditRecord.ENTRY_FIELD_NUMBER << 3) | 2])  # length-delimited
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def record_from_proto(message: events.AuditRecord) -> AuditRecord:
     draft = draft_from_entry(message.entry)
     return AuditRecord(
@@ -150,7 +174,8 @@ def record_from_proto(message: events.AuditRecord) -> AuditRecord:
         sequence=message.sequence,
         event_id=draft.event_id,
         actor_id=draft.actor_id,
-        actor_roles=draft.actor_roles,
+        # As `append` keeps them (the entry on the log is the one submitted).
+        actor_roles=tuple(sorted(set(draft.actor_roles))),
         entity_type=draft.entity_type,
         entity_id=draft.entity_id,
         field=draft.field,

@@ -1,6 +1,7 @@
 """The queryable audit store: a Redis projection of `audit.record.v1`.
 
-Per tenant: every record by sequence (its exported JSON, hashes included), the
+Per tenant: every record by sequence (its canonical JSON with `hash` added, see
+`stored_json`; older records hold the exported JSON, which reads the same), the
 sequence of every chained event id (so a redelivered entry is recognised), the chain
 head, and indexes by entity, actor, field and time. Per log partition: the offset of
 the last record the store reflects, which is where replay resumes. Applying a record
@@ -30,7 +31,8 @@ from services.audit.domain.audit_log import (
     ChainHead,
     Source,
     record_from_dict,
-    record_to_dict,
+    record_json,
+    stored_json,
 )
 
 _PREFIX = "dealpulse:audit"
@@ -121,33 +123,41 @@ class AuditStore:
         raw = await self._redis.get(self._offset_key(partition))
         return int(raw) if raw is not None else -1
 
-    async def apply(self, placed: list[tuple[AuditRecord, LogPosition]]) -> int:
+    async def apply(
+        self, placed: list[tuple[AuditRecord, LogPosition]], canonicals: list[bytes] | None = None
+    ) -> int:
         """Store records read from (or just written to) the log, in log order, in one
         atomic step; those at or before a partition's stored offset are skipped.
+        `canonicals`, when given, are the records' canonical bytes from chaining them
+        (the stored form is derived from them, not serialised again).
         Returns how many were applied."""
         if not placed:
             return 0
         partitions = sorted({at.partition for _, at in placed})
         offsets = dict(zip(partitions, await self._redis.mget([self._offset_key(p) for p in partitions])))
         offsets = {p: int(o) if o is not None else -1 for p, o in offsets.items()}
-        stored: dict[str, dict[str, str]] = defaultdict(dict)
+        stored: dict[str, dict[str, bytes]] = defaultdict(dict)
         hset: dict[str, list[str]] = defaultdict(list)
         zadd: dict[str, list[str]] = defaultdict(list)
         heads: dict[str, AuditRecord] = {}
         moved: dict[int, int] = {}
         applied = 0
-        for record, at in placed:
+        for index, (record, at) in enumerate(placed):
             if at.offset <= offsets[at.partition]:
                 continue
             offsets[at.partition] = moved[at.partition] = at.offset
             applied += 1
             tenant, seq = record.tenant_id, str(record.sequence)
-            stored[self.records_key(tenant)][seq] = json.dumps(record_to_dict(record), ensure_ascii=False)
-            hset[self._key(tenant, "ids")] += (record.event_id, seq)
-            zadd[self._key(tenant, "by-entity", record.entity_type, record.entity_id)] += (seq, seq)
-            zadd[self._key(tenant, "by-actor", record.actor_id)] += (seq, seq)
-            zadd[self._key(tenant, "by-field", record.field)] += (seq, seq)
-            zadd[self._key(tenant, "by-time")] += (str(_ms(record)), seq)
+            # The keys `_key` would build, joined by hand (this runs per record).
+            prefix = f"{_PREFIX}:{tenant}:"
+            stored[prefix + "records"][seq] = (
+                record_json(record) if canonicals is None else stored_json(record, canonicals[index])
+            )
+            hset[prefix + "ids"] += (record.event_id, seq)
+            zadd[f"{prefix}by-entity:{record.entity_type}:{record.entity_id}"] += (seq, seq)
+            zadd[f"{prefix}by-actor:{record.actor_id}"] += (seq, seq)
+            zadd[f"{prefix}by-field:{record.field}"] += (seq, seq)
+            zadd[prefix + "by-time"] += (str(_ms(record)), seq)
             heads[tenant] = record
         if not applied:
             return 0

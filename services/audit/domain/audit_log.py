@@ -26,6 +26,12 @@ Canonical form (version 1), the bytes that are hashed:
 - `decision`, when present: `{"allowed", "rule_id", "policy_id", "policy_version"}`;
 - `hash` = lowercase hex SHA-256 of those bytes.
 
+That is `json.dumps(content | {"v": 1}, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False, allow_nan=False)` encoded as UTF-8; `_canonical` writes the same
+bytes field by field (faster, it runs per record) and a unit test holds the two equal.
+The store keeps each record as those bytes with `"hash"` added (`stored_json`), so the
+chain writer serialises a record once.
+
 The first record of tenant T links to `genesis_hash(T)` = SHA-256 of
 `"dealpulse-audit-genesis:" + T`, so a chain copied under another tenant breaks at its
 first record.
@@ -212,29 +218,62 @@ def _content(record: AuditDraft | AuditRecord, sequence: int, prev_hash: str) ->
     }
 
 
-def _canonical(content: dict[str, Any]) -> bytes:
-    text = json.dumps(
-        {**content, "v": CANONICAL_FORMAT_VERSION},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
+# The canonical form is defined (module docstring) as `json.dumps` of the content
+# with these options; `_canonical` lays it out by hand and a unit test checks the two
+# give the same bytes on varied records.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_value = _CANONICAL_ENCODER.encode
+_text = json.encoder.encode_basestring  # a string as that encoder writes it (ensure_ascii=False)
+
+
+def _canonical(record: AuditDraft | AuditRecord, sequence: int, prev_hash: str, roles: list[str]) -> bytes:
+    """The canonical bytes laid out field by field in sorted key order: the same bytes
+    as `json.dumps({**_content(...), "v": 1}, <the options above>)`, without building,
+    sorting and walking a dict per record (this runs per record on the chain
+    writer's hot path)."""
+    decision = record.decision
+    if decision is None:
+        decision_json = "null"
+    else:
+        decision_json = '{"allowed":%s,"policy_id":%s,"policy_version":%s,"rule_id":%s}' % (
+            _value(decision.allowed),
+            _text(decision.policy_id),
+            _value(decision.policy_version),
+            _text(decision.rule_id),
+        )
+    text = (
+        '{"actor_id":%s,"actor_roles":[%s],"after":%s,"before":%s,"decision":%s,"entity_id":%s,'
+        '"entity_type":%s,"event_id":%s,"field":%s,"occurred_at":"%s","prev_hash":%s,"reason":%s,'
+        '"sequence":%s,"source":%s,"tenant_id":%s,"v":%d}'
+    ) % (
+        _text(record.actor_id),
+        ",".join(map(_text, roles)),
+        _value(record.after),
+        _value(record.before),
+        decision_json,
+        _text(record.entity_id),
+        _text(record.entity_type),
+        _text(record.event_id),
+        _text(record.field),
+        format_time(record.occurred_at),
+        _text(prev_hash),
+        _text(record.reason),
+        _value(sequence),
+        _text(Source(record.source).value),
+        _text(record.tenant_id),
+        CANONICAL_FORMAT_VERSION,
     )
     return text.encode("utf-8")
 
 
-def _digest(content: dict[str, Any]) -> str:
-    return hashlib.sha256(_canonical(content)).hexdigest()
-
-
 def canonical_bytes(record: AuditRecord) -> bytes:
     """The exact bytes `record.hash` is the SHA-256 of (for verifiers in other languages)."""
-    return _canonical(_content(record, record.sequence, record.prev_hash))
+    return _canonical(record, record.sequence, record.prev_hash, sorted(set(record.actor_roles)))
 
 
 def compute_hash(record: AuditRecord) -> str:
     """The hash the record's content commits to; differs from `record.hash` once edited."""
-    return _digest(_content(record, record.sequence, record.prev_hash))
+    return hashlib.sha256(canonical_bytes(record)).hexdigest()
 
 
 # --- appending ----------------------------------------------------------------------
@@ -273,18 +312,26 @@ def append(head: ChainHead, draft: AuditDraft) -> AuditRecord:
     audit topic is keyed by tenant, so one partition consumer owns each chain) and
     moves it to `ChainHead.of(record)` once the record is durably written."""
     validate_draft(draft)
+    return append_validated(head, draft)[0]
+
+
+def append_validated(head: ChainHead, draft: AuditDraft) -> tuple[AuditRecord, bytes]:
+    """`append` for a draft that already passed `validate_draft`, also returning the
+    canonical bytes that were hashed: the chain writer derives the stored form from
+    them (`stored_json`) instead of serialising the record a second time."""
     if draft.tenant_id != head.tenant_id:
         raise InvalidCommand(
             "tenant_id", f"draft of tenant {draft.tenant_id!r} cannot join the chain of tenant {head.tenant_id!r}"
         )
     sequence = head.sequence + 1
-    content = _content(draft, sequence, head.hash)
-    return AuditRecord(
+    roles = sorted(set(draft.actor_roles))
+    canonical = _canonical(draft, sequence, head.hash, roles)
+    record = AuditRecord(
         tenant_id=draft.tenant_id,
         sequence=sequence,
         event_id=draft.event_id,
         actor_id=draft.actor_id,
-        actor_roles=tuple(content["actor_roles"]),
+        actor_roles=tuple(roles),
         entity_type=draft.entity_type,
         entity_id=draft.entity_id,
         field=draft.field,
@@ -295,8 +342,9 @@ def append(head: ChainHead, draft: AuditDraft) -> AuditRecord:
         reason=draft.reason,
         decision=draft.decision,
         prev_hash=head.hash,
-        hash=_digest(content),
+        hash=hashlib.sha256(canonical).hexdigest(),
     )
+    return record, canonical
 
 
 def append_all(head: ChainHead, drafts: Iterable[AuditDraft]) -> tuple[list[AuditRecord], ChainHead]:
@@ -490,6 +538,17 @@ def select(records: Iterable[AuditRecord], query: AuditQuery) -> Iterator[AuditR
 # --- exporting ----------------------------------------------------------------------
 
 
+def stored_json(record: AuditRecord, canonical: bytes) -> bytes:
+    """The record as one JSON object: its canonical bytes (the format version `v`
+    included) with `hash` added. `record_from_dict` reads it back; built by splicing
+    because the canonical object always ends with `"v":1}` (`v` sorts last)."""
+    return b"%s,\"hash\":\"%s\"}" % (canonical[:-1], record.hash.encode("ascii"))
+
+
+def record_json(record: AuditRecord) -> bytes:
+    return stored_json(record, canonical_bytes(record))
+
+
 def record_to_dict(record: AuditRecord) -> dict[str, Any]:
     """The record as JSON-ready values: the canonical content plus `hash`."""
     return {**_content(record, record.sequence, record.prev_hash), "hash": record.hash}
@@ -503,7 +562,10 @@ def record_from_dict(data: Mapping[str, Any]) -> AuditRecord:
     """Read back an exported record exactly, so an export can be verified on its own."""
     if not isinstance(data, Mapping):
         raise InvalidCommand("record", "must be a JSON object")
-    unknown = set(data) - _RECORD_KEYS
+    # `v` (the canonical format version) is in the stored form, not in exports.
+    if "v" in data and data["v"] != CANONICAL_FORMAT_VERSION:
+        raise InvalidCommand("v", f"canonical format {data['v']!r} is not {CANONICAL_FORMAT_VERSION}")
+    unknown = set(data) - _RECORD_KEYS - {"v"}
     missing = _RECORD_KEYS - set(data)
     if unknown:
         raise InvalidCommand(sorted(unknown)[0], "is not an audit record field")

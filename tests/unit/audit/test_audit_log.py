@@ -1,6 +1,7 @@
 import csv
 import hashlib
 import io
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -80,6 +81,33 @@ def test_canonical_form_is_pinned():
     )
     assert record.hash == hashlib.sha256(log.canonical_bytes(record)).hexdigest()
     assert record.actor_roles == ("manager", "rep")
+
+
+def reference_canonical(record) -> bytes:
+    """The canonical form as the module docstring defines it."""
+    content = {**log.record_to_dict(record), "v": 1}
+    del content["hash"]
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"reason": "客户搬家 \u2028 \x7f \x00\x1f \t\n\r\b\f \" \\ / 😀 \ud7ff \ue000"},
+        {"actor_roles": ("rep", "manager", "rep", "Ärzte", "a b"), "actor_id": "😀"},
+        {"before": None, "after": {"z": [1, -2, {"é": "x", "a": None, "B": True}], "a": False, "": 0}},
+        {"before": 2**53 - 1, "after": -(2**53 - 1), "field": ""},
+        {"before": [], "after": {}, "entity_id": "\""},
+        {"decision": PermissionDecision(False, "rule \"x\"", "SEC-SALES-2026-01", 17)},
+        {"decision": PermissionDecision(True, "", "", 0), "source": Source.WEBHOOK},
+        {"occurred_at": datetime(999, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "source": "system"},
+    ],
+)
+def test_the_laid_out_canonical_bytes_are_exactly_the_reference_json(overrides):
+    record = log.append(ChainHead.genesis("acme"), draft(7, **overrides))
+    assert log.canonical_bytes(record) == reference_canonical(record)
+    assert record.hash == hashlib.sha256(reference_canonical(record)).hexdigest()
 
 
 def test_one_instant_in_any_time_zone_hashes_the_same():
@@ -369,6 +397,30 @@ def test_json_export_round_trips_and_still_verifies():
     assert [log.record_to_dict(r) for r in back] == [log.record_to_dict(r) for r in records]
     assert log.verify(back).ok
     assert back[1].decision == decision and back[2].source is Source.SYSTEM
+
+
+def test_the_stored_form_is_the_canonical_bytes_plus_the_hash_and_reads_back_exactly():
+    decision = PermissionDecision(True, "rep-may-edit", "SEC-SALES-2026-01", 2)
+    head = ChainHead.genesis("acme")
+    for d in (draft(1, reason="客户搬家", after={"b": [1, {"z": None}], "a": True}), draft(2, decision=decision)):
+        record, canonical = log.append_validated(head, d)
+        assert canonical == log.canonical_bytes(record)
+        assert record.hash == hashlib.sha256(canonical).hexdigest()
+        stored = log.stored_json(record, canonical)
+        assert stored == log.record_json(record)
+        data = json.loads(stored)
+        assert data == {**log.record_to_dict(record), "v": 1}
+        assert log.record_from_dict(data) == record
+        head = ChainHead.of(record)
+
+
+def test_a_stored_record_of_another_canonical_format_is_refused():
+    record = chain(1)[0]
+    data = json.loads(log.record_json(record))
+    data["v"] = 2
+    with pytest.raises(InvalidCommand) as refused:
+        log.record_from_dict(data)
+    assert refused.value.field == "v"
 
 
 def test_an_edited_export_no_longer_verifies():
