@@ -373,10 +373,20 @@ class DeadlineSweeper:
         self._batch = batch
 
     async def sweep(self) -> int:
+        """Fire what is due, claiming batch after batch while the claims come back full,
+        so a burst of due deadlines does not wait a sweep interval per batch."""
+        fired = 0
+        while True:
+            claimed, fired_now = await self._sweep_once()
+            fired += fired_now
+            if claimed < self._batch or fired_now == 0:
+                return fired
+
+    async def _sweep_once(self) -> tuple[int, int]:
         now = await self._clock.now()
         due = await self._deadlines.claim_due(now, limit=self._batch, lease_seconds=30)
         if not due:
-            return 0
+            return 0, 0
         # One produce batch for the whole sweep. A claim is acknowledged only once its
         # expiry event is on the log; one that failed is left to its lease.
         results = await asyncio.gather(*(self._fire(deadline) for deadline in due), return_exceptions=True)
@@ -386,7 +396,7 @@ class DeadlineSweeper:
                 log.error("firing the %s deadline of %s failed: %r", self._what, deadline.member, result)
         if fired:
             await self._deadlines.acknowledge(*fired)
-        return len(fired)
+        return len(due), len(fired)
 
 
 def _opportunity_firing(publisher: EventPublisher, change: str, payload_type: type, id_prefix: str) -> Fire:
