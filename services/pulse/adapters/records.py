@@ -86,13 +86,23 @@ class RecordMapper:
     def map(self, topic: str, partition: int, offset: int, value: bytes | None, headers) -> Mapped:
         """Dispatches on the record's `ce_dataschema`, so the same mapping serves the registry
         topics and any topic carrying these schemas (tests, replays)."""
-        schema, tenant_id = _schema_and_tenant(headers)
+        schema, tenant_id = schema_and_tenant(headers)
+        return self.map_record(schema, tenant_id, topic, partition, offset, value, headers)
+
+    def map_record(
+        self, schema: str, tenant_id: str, topic: str, partition: int, offset: int, value: bytes | None, headers,
+        *, with_source: bool = True,
+    ) -> Mapped:
+        """`map` for a record whose `schema_and_tenant` the caller already read; the stream
+        worker, which keeps no drill-down references, passes `with_source=False`."""
         if schema == _ACTIVITY:
             activity = _payload(activity_pb.ActivityEvent, value)
             if tenant_id != activity.tenant_id or not tenant_id:
                 raise EnvelopeError(f"ce_tenantid {tenant_id!r} does not match the payload's tenant {activity.tenant_id!r}")
-            at = activity.occurred_at.ToDatetime().replace(tzinfo=_UTC)
+            at = utc_datetime(activity.occurred_at)
             events = self._activity(activity, at)
+            if not with_source:
+                return Mapped(events, None)
             kind = f"activity.{activity.WhichOneof('activity')}"
             ref = SourceRef(activity.activity_id, kind, activity.rep_id, at, topic, partition, offset)
             return Mapped(events, ref)
@@ -191,7 +201,7 @@ class RecordMapper:
         pulse takes the assignment and the first `contacted` event as they are. A response
         carries the answering activity's id, so the drill-down reaches the raw activity."""
         change = lead.WhichOneof("change")
-        at = lead.occurred_at.ToDatetime().replace(tzinfo=_UTC)
+        at = utc_datetime(lead.occurred_at)
         event: PulseEvent
         if change == "assigned":
             event = LeadAssigned(event_id=envelope.event_id, tenant_id=lead.tenant_id, lead_id=lead.lead_id,
@@ -215,7 +225,7 @@ class RecordMapper:
         location = None
         if isinstance(data.get("latitude"), int | float) and isinstance(data.get("longitude"), int | float):
             location = GeoPoint(float(data["latitude"]), float(data["longitude"]))
-        at = account.occurred_at.ToDatetime().replace(tzinfo=_UTC)
+        at = utc_datetime(account.occurred_at)
         event = CustomerChanged(
             event_id=envelope.event_id,
             tenant_id=account.tenant_id,
@@ -229,7 +239,7 @@ class RecordMapper:
 
     def _opportunity(self, envelope: Envelope, o: actions_pb.OpportunityEvent, topic, partition, offset) -> Mapped:
         change = o.WhichOneof("change")
-        at = o.occurred_at.ToDatetime().replace(tzinfo=_UTC)
+        at = utc_datetime(o.occurred_at)
         event: PulseEvent | None = None
         if change == "opened":
             self.opportunities.opened(o.tenant_id, o.opportunity_id, o.opened.account_id, o.opened.owner_id or o.actor_id)
@@ -251,7 +261,7 @@ class RecordMapper:
                                           topic, partition, offset))
 
 
-def _schema_and_tenant(headers) -> tuple[str, str]:
+def schema_and_tenant(headers) -> tuple[str, str]:
     """The two headers the hot path needs, read in one pass (the full `Envelope.from_headers`
     parse costs more than the rest of an activity's mapping; activity ids are in the payload)."""
     schema = tenant = None
@@ -266,6 +276,19 @@ def _schema_and_tenant(headers) -> tuple[str, str]:
     if schema is None or tenant is None:
         raise EnvelopeError("missing header ce_dataschema or ce_tenantid")
     return schema, tenant
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+_SECONDS_RANGE = (-62135596800, 253402300799)  # 0001-01-01 .. 9999-12-31, as protobuf's Timestamp
+
+
+def utc_datetime(timestamp) -> datetime:
+    """A protobuf Timestamp as an aware UTC datetime: `ToDatetime()` at a third of its cost,
+    and an out-of-range value is a bad record (EnvelopeError), not a crash."""
+    seconds, nanos = timestamp.seconds, timestamp.nanos
+    if not (_SECONDS_RANGE[0] <= seconds <= _SECONDS_RANGE[1] and 0 <= nanos < 1_000_000_000):
+        raise EnvelopeError(f"timestamp {seconds} s {nanos} ns is out of range")
+    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
 
 
 def _payload(message_type, value: bytes | None):

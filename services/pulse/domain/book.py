@@ -36,6 +36,8 @@ CUSTOMER_DATA = "customer_data_completeness"
 FORECAST = "forecast_ab_share"
 EFFECTIVE_VISITS = "effective_visits_per_rep_per_day"
 INDICATORS = (LEAD_RESPONSE, STAGE_PROGRESSION, CUSTOMER_DATA, FORECAST, EFFECTIVE_VISITS)
+_INDICATOR_INPUTS = frozenset({LeadAssigned, LeadResponded, StageAdvanced, ForecastGraded})
+_UNREPORTED: tuple[Optional[float], HealthState] = (None, HealthState.NO_DATA)
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,28 @@ class PulseBook:
         # scope key -> the last event that touched it (named as the change's cause)
         touched: dict[tuple[str, str, str, str], str] = {}
         customers: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}
+        admissions = changes.admissions
+        latest = self._latest
         for event in events:
-            pulse = self.tenant(event.tenant_id)
+            tenant_id = event.tenant_id
+            pulse = self._tenants.get(tenant_id) or self.tenant(tenant_id)
             update = pulse.apply(event)
-            changes.admissions[update.admission] = changes.admissions.get(update.admission, 0) + 1
-            if update.admission is not Admission.ACCEPTED:
+            admission = update.admission
+            admissions[admission] = admissions.get(admission, 0) + 1
+            if admission is not Admission.ACCEPTED:
                 continue
-            if event.tenant_id not in self._latest or event.at > self._latest[event.tenant_id]:
-                self._latest[event.tenant_id] = event.at
+            at = event.at
+            seen = latest.get(tenant_id)
+            if seen is None or at > seen:
+                latest[tenant_id] = at
             for verdict in update.verdicts:
                 revised[(verdict.tenant_id, verdict.visit_id)] = verdict
                 day = pulse.effective_visits.day_of(verdict).isoformat()
-                touched[(event.tenant_id, EFFECTIVE_VISITS, verdict.rep_id, day)] = event.event_id
+                touched[(tenant_id, EFFECTIVE_VISITS, verdict.rep_id, day)] = event.event_id
             if update.customer is not None:
-                customers[(event.tenant_id, update.customer.customer_id)] = (update.customer.missing, event.event_id)
+                customers[(tenant_id, update.customer.customer_id)] = (update.customer.missing, event.event_id)
+            if type(event) not in _INDICATOR_INPUTS:
+                continue  # visit events: their indicator is the effective-visit count above
             if isinstance(event, (LeadAssigned, LeadResponded)):
                 found = pulse.lead_response.window_and_rep_of(event.lead_id)
                 if found is not None:
@@ -133,6 +143,11 @@ class PulseBook:
             changes.verdicts.append(VerdictChange(verdict, self._revisions[key]))
         for (tenant_id, name, rep_id, window), cause in sorted(touched.items()):
             pulse = self._tenants[tenant_id]
+            if name == EFFECTIVE_VISITS:
+                # Most touches leave the count as it was: compare before building the drill-down.
+                headline = pulse.effective_visits.headline(rep_id, date.fromisoformat(window))
+                if self._reported.get((tenant_id, name, f"rep:{rep_id}", window), _UNREPORTED) == headline:
+                    continue
             indicator = _rep_value(pulse, name, rep_id, window)
             self._report(changes, tenant_id, indicator, f"rep:{rep_id}", cause, pulse, ())
         for (tenant_id, customer_id), (missing, cause) in sorted(customers.items()):
@@ -152,7 +167,7 @@ class PulseBook:
         missing: tuple[str, ...],
     ) -> None:
         key = (tenant_id, indicator.name, scope, indicator.window)
-        previous = self._reported.get(key, (None, HealthState.NO_DATA))
+        previous = self._reported.get(key, _UNREPORTED)
         now = (indicator.value, indicator.state)
         if now == previous:
             return

@@ -533,6 +533,7 @@ class EffectiveVisitsIndicator:
         self._verdicts: dict[str, VisitVerdict] = {}
         self._by_rep_day: dict[tuple[str, date], dict[str, VisitVerdict]] = {}
         self._first_day: Optional[date] = None
+        self._streaks: dict[date, tuple[date, ...]] = {}
 
     def apply(self, verdict: VisitVerdict) -> None:
         """A verdict for a visit already seen replaces it (verdicts are revised as late events arrive)."""
@@ -558,7 +559,10 @@ class EffectiveVisitsIndicator:
             key=lambda v: (v.started_at, v.visit_id),
         )
 
-    def _streak_days(self, day: date) -> list[date]:
+    def _streak_days(self, day: date) -> tuple[date, ...]:
+        found = self._streaks.get(day)
+        if found is not None:
+            return found
         th = self.thresholds
         days: list[date] = []
         d = day
@@ -566,7 +570,26 @@ class EffectiveVisitsIndicator:
             if d.weekday() in th.working_weekdays:
                 days.append(d)
             d -= timedelta(days=1)
-        return days
+        found = self._streaks[day] = tuple(days)
+        return found
+
+    def _state(self, counts: Iterable[tuple[date, int]]) -> HealthState:
+        """Yellow when every day of the streak is known (not before the history start) and low."""
+        start = self.history_start or self._first_day
+        counts = tuple(counts)
+        known = start is not None and all(d >= start for d, _ in counts)
+        low = known and all(n < self.thresholds.min_effective_visits_per_day for _, n in counts)
+        return HealthState.YELLOW if low else HealthState.GREEN
+
+    def _count_on(self, rep_id: str, day: date) -> int:
+        return sum(1 for v in self._by_rep_day.get((rep_id, day), {}).values() if v.effective)
+
+    def headline(self, rep_id: str, day: date) -> tuple[float, HealthState]:
+        """`value(rep_id, day)`'s value and state without building its drill-down: what the
+        stream worker compares to decide whether the indicator changed."""
+        return float(self._count_on(rep_id, day)), self._state(
+            (d, self._count_on(rep_id, d)) for d in self._streak_days(day)
+        )
 
     def value(self, rep_id: str, day: date) -> Indicator:
         th = self.thresholds
@@ -596,15 +619,13 @@ class EffectiveVisitsIndicator:
                         events=(EventRef(v.started_at, v.visit_id),),
                     )
                 )
-        known = start is not None and all(date.fromisoformat(d) >= start for d, _ in counts)
-        low = known and all(n < th.min_effective_visits_per_day for _, n in counts)
         today = len(self._effective_on(rep_id, day))
         return Indicator(
             name=self.name,
             scope=f"rep:{rep_id}",
             window=day.isoformat(),
             value=float(today),
-            state=HealthState.YELLOW if low else HealthState.GREEN,
+            state=self._state((date.fromisoformat(d), n) for d, n in counts),
             threshold=float(th.min_effective_visits_per_day),
             details=(
                 ("days_evaluated", tuple(counts)),

@@ -52,6 +52,9 @@ class PulseUpdate:
     customer: Optional[CustomerUpdate] = None  # missing-field flags after a customer change
 
 
+_ADMITTED_ONLY = {admission: PulseUpdate(admission) for admission in Admission}
+
+
 class TenantPulse:
     def __init__(self, tenant_id: str, tz: ZoneInfo, thresholds: PulseThresholds = DEFAULT_THRESHOLDS) -> None:
         self.tenant_id = tenant_id
@@ -67,6 +70,8 @@ class TenantPulse:
     def apply(self, event: PulseEvent) -> PulseUpdate:
         if isinstance(event, (CheckIn, CheckOut, RepActivity, RequirementNoted)):
             update = self.visits.apply(event)
+            if not update.changed:
+                return _ADMITTED_ONLY[update.admission]
             for v in update.changed:
                 self.effective_visits.apply(v)
             return PulseUpdate(update.admission, update.changed)

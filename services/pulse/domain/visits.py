@@ -89,6 +89,9 @@ class VisitUpdate:
     changed: tuple[VisitVerdict, ...] = ()
 
 
+_UNCHANGED = {admission: VisitUpdate(admission) for admission in Admission}
+
+
 def _key(e) -> tuple[datetime, str]:
     return (e.at, e.event_id)
 
@@ -128,7 +131,8 @@ class VisitTracker:
 
     # ---- input -------------------------------------------------------------------------------
     def apply(self, event: VisitEvent) -> VisitUpdate:
-        check_tenant(self.tenant_id, event.tenant_id, event.event_id)
+        if event.tenant_id != self.tenant_id:
+            check_tenant(self.tenant_id, event.tenant_id, event.event_id)
         exempt = isinstance(event, CustomerChanged)  # master data: last-writer-wins, never too late
         clock = getattr(event, "rep_id", "") or ""
         gate = self._gates.get(clock)
@@ -136,7 +140,7 @@ class VisitTracker:
             gate = self._gates[clock] = EventTimeGate(self._days, self.thresholds.lateness_allowance)
         admission = gate.admit(event.event_id, event.at, exempt_from_lateness=exempt)
         if admission is not Admission.ACCEPTED:
-            return VisitUpdate(admission)
+            return _UNCHANGED[admission]
         affected: set[str] = set()
         if isinstance(event, (CheckIn, CheckOut, RepActivity)):
             key = _key(event)
@@ -188,7 +192,11 @@ class VisitTracker:
         queue = self._decide_queues.get(clock, [])
         watermark = gate.watermark
         while queue and watermark is not None and queue[0][0] <= watermark:
-            affected.add(heapq.heappop(queue)[1])
+            visit_id = heapq.heappop(queue)[1]
+            if not self._verdicts[visit_id].decided:  # stale entry: a decided verdict stays decided
+                affected.add(visit_id)
+        if not affected:
+            return _UNCHANGED[admission]  # most calls and emails: nothing to re-judge
         changed = []
         for visit_id in sorted(affected):
             verdict, decide_at = self._judge(self._checkins[visit_id])

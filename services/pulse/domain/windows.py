@@ -126,6 +126,7 @@ class EventTimeGate:
         self.watermark: Optional[datetime] = None
         self._seen: set[str] = set()
         self._too_late: list[LateEvent] = []
+        self._closes_at: dict[str, datetime] = {}  # window key -> end + allowance
         self.duplicates = 0
 
     def is_closed(self, window: Window) -> bool:
@@ -137,7 +138,10 @@ class EventTimeGate:
             return Admission.DUPLICATE
         self._seen.add(event_id)
         window = self.assigner.window_of(at)
-        if not exempt_from_lateness and self.is_closed(window):
+        closes_at = self._closes_at.get(window.key)
+        if closes_at is None:
+            closes_at = self._closes_at[window.key] = window.end + self.allowance
+        if not exempt_from_lateness and self.watermark is not None and self.watermark >= closes_at:
             assert self.watermark is not None
             self._too_late.append(
                 LateEvent(

@@ -335,6 +335,18 @@ def test_only_effective_visits_count_and_revisions_replace():
     assert ind.value("r1", WED).state is G  # Mon and Tue had 2
 
 
+@pytest.mark.parametrize("counts", [{MON: 1, TUE: 0, WED: 1}, {MON: 2, TUE: 1, WED: 1}, {THU: 1, FRI: 0, NEXT_MON: 1},
+                                    {WED: 3}, {}])
+def test_headline_is_the_value_and_state_of_the_full_indicator(counts):
+    ind = visits(counts)
+    if counts:
+        ind.apply(verdict("r1-not", "r1", next(iter(counts)), effective=False))
+    for day in (MON, TUE, WED, THU, FRI, SAT, NEXT_MON):
+        for rep in ("r1", "nobody"):
+            full = ind.value(rep, day)
+            assert ind.headline(rep, day) == (full.value, full.state)
+
+
 def test_visit_day_is_the_tenant_local_day():
     ind = EffectiveVisitsIndicator("t", SH)
     late_evening_utc = VisitVerdict("v", "t", "r1", "c", "o", datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc),

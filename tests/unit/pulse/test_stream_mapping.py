@@ -12,7 +12,7 @@ from dealpulse.activity.v1 import events_pb2 as activity_pb
 from dealpulse.pulse.v1 import events_pb2 as pulse_pb
 from kernel.envelope import EnvelopeError
 from services.pulse.adapters import messages
-from services.pulse.adapters.records import RecordMapper
+from services.pulse.adapters.records import RecordMapper, schema_and_tenant
 from services.pulse.adapters.tenant_settings import settings_from_dict
 from services.pulse.domain.book import EFFECTIVE_VISITS, LEAD_RESPONSE, STAGE_PROGRESSION, PulseBook, TenantSettings
 from services.pulse.domain.events import (
@@ -130,6 +130,27 @@ def test_undecodable_and_foreign_records_are_refused():
         mapper.map(record.topic, 0, 0, record.value, forged)
     with pytest.raises(EnvelopeError):
         mapper.map(record.topic, 0, 0, record.value, [])
+
+
+def test_an_activity_time_outside_the_timestamp_range_is_refused_not_a_crash():
+    log = Log()
+    book, mapper, _ = fold([])
+    record = log.activity("x1", "call", T0)
+    activity = activity_pb.ActivityEvent.FromString(record.value)
+    activity.occurred_at.seconds = 253402300800  # 10000-01-01
+    with pytest.raises(EnvelopeError, match="out of range"):
+        mapper.map(record.topic, 0, 0, activity.SerializeToString(), record.headers)
+
+
+def test_the_worker_mapping_without_drill_down_references_gives_the_same_events():
+    log = Log()
+    book, mapper, _ = fold([])
+    record = log.activity("x1", "call", T0)
+    schema, tenant = schema_and_tenant(record.headers)
+    lean = mapper.map_record(schema, tenant, record.topic, 0, 0, record.value, record.headers, with_source=False)
+    full = mapper.map(record.topic, 0, 0, record.value, record.headers)
+    assert lean.events == full.events and lean.source is None and full.source is not None
+    assert full.events[0].at == T0
 
 
 # ------------------------------------------------------------------ verdicts and indicator changes
