@@ -17,6 +17,7 @@ from kernel.notifications import RedisOutbox
 from services.actions.adapters.messages import timestamp
 from services.actions.adapters.read_models import Position
 from services.actions.adapters.reporting import export
+from services.actions.adapters.reporting import service as reporting_service
 from services.actions.adapters.reporting.aggregator import ReportingAggregator
 from services.actions.adapters.reporting.service import NotificationRoute, ReportingService
 from services.actions.adapters.reporting.store import ReportingStore
@@ -79,7 +80,7 @@ def recorded(tenant, opp, action_id, template_action, at, valid=True):
     )
 
 
-async def test_aggregates_are_idempotent_and_feed_report_must_do_and_notifications(world):
+async def test_aggregates_are_idempotent_and_feed_report_must_do_and_notifications(world, monkeypatch):
     tenant, store, aggregator, service, clock, published, outbox = world
     await store.put_rep(tenant, "bob", "Bob", "ann")
     batch = [
@@ -92,6 +93,11 @@ async def test_aggregates_are_idempotent_and_feed_report_must_do_and_notificatio
     for event, at in batch:
         await aggregator.on_opportunity_event(event, at)
 
+    running = await service.compliance(tenant, Week(2026, 10), MONDAY + timedelta(hours=30), None)
+    (bob,) = running.reps  # the 48 h actions are pending (open, not due yet), not missing
+    assert (bob.line.tally.pending, bob.line.tally.counted, bob.line.tally.missing) == (2, 2, 1)
+    assert [m.action_id for m in bob.missing_actions] == ["first_contact_call"]
+
     clock.advance(timedelta(hours=60))  # every lead action (24 h, 48 h) has fallen due
     report = await service.compliance(tenant, Week(2026, 10), await clock.now(), None)
     (bob,) = report.reps
@@ -103,6 +109,16 @@ async def test_aggregates_are_idempotent_and_feed_report_must_do_and_notificatio
     assert csv_text.splitlines()[0].startswith("scope,team_id,rep_id") and "missing_action" in csv_text
     sheets = load_workbook(io.BytesIO(export.to_xlsx(report))).sheetnames
     assert sheets == ["Summary", "Reps", "Missing actions"]
+    # A report over more reps than a drill-down carries is the summary: same figures,
+    # the missing actions are one team's report away.
+    monkeypatch.setattr(reporting_service, "DRILLDOWN_MAX_REPS", 0)
+    summary = await service.compliance(tenant, Week(2026, 10), await clock.now(), None)
+    assert summary.reps[0].line == bob.line and summary.reps[0].missing_actions == ()
+    assert json.loads(export.to_json(summary))["missing_actions_included"] is False
+    monkeypatch.setattr(reporting_service, "DRILLDOWN_MAX_REPS", 200)
+    assert (await service.compliance(tenant, Week(2026, 10), await clock.now(), None, "nobody")).reps == ()
+    (team_bob,) = (await service.compliance(tenant, Week(2026, 10), await clock.now(), None, "ann")).reps
+    assert team_bob.missing_actions == bob.missing_actions
 
     await service.set_route(tenant, NotificationRoute("ann", wecom_webhook_url="http://127.0.0.1:9/cgi-bin/webhook/send?key=k"))
     day = (await clock.now()).astimezone(DEFAULT_POLICY.zone).date()

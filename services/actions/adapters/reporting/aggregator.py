@@ -1,9 +1,9 @@
 """Applies `actions.opportunity.v1` to the reporting aggregates.
 
 A batch of events is applied with one read (MGET of the opportunities it touches) and
-one MULTI (their new states and every counter change), in topic order per
-opportunity. The Faust agent hands over one event at a time; replays and the benchmark
-hand over thousands — the same code either way.
+one atomic write (their new states and every counter change, `ReportingStore.apply`),
+in topic order per opportunity. The Faust agent hands over what the stream has ready
+(up to a few hundred records); replays and the benchmark thousands — the same code.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import timedelta
 from dealpulse.actions.v1 import events_pb2 as events
 from services.actions.adapters.messages import moment
 from services.actions.adapters.read_models import Position
-from services.actions.adapters.reporting.store import ReportingStore
+from services.actions.adapters.reporting.store import ReportingStore, Writes
 from services.actions.domain.policy import ProcessPolicy
 from services.actions.domain.reporting import expectations as domain
 from services.actions.domain.reporting.expectations import Change, TrackedOpportunity
@@ -65,13 +65,13 @@ class ReportingAggregator:
             applied += 1
         if not touched:
             return 0
-        async with self._store.transaction() as tx:
-            for key in touched:
-                state, at = states[key]
-                self._store.queue_state(tx, state, at, previous_owner=owners_before.get(key))
-            for tenant, tenant_changes in changes.items():
-                self._store.queue_changes(tx, tenant, tenant_changes)
-            await tx.execute()
+        writes = Writes()
+        for key in touched:
+            state, at = states[key]
+            self._store.queue_state(writes, state, at, previous_owner=owners_before.get(key))
+        for tenant, tenant_changes in changes.items():
+            self._store.queue_changes(writes, tenant, tenant_changes)
+        await self._store.apply(writes)
         return applied
 
     async def _stage(self, tenant: str, template: TemplateRef | None, stage_id: str) -> Stage | None:

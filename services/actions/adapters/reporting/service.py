@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 _ROBOT_CHUNK_BYTES = 3500
 # A scheduled run that crashed half-way is taken up again after this.
 RUN_LEASE_SECONDS = 600
+# Up to this many reps (a team, a small tenant) a report lists every missing action;
+# above it, rows per rep only, and the drill-down is one team's report.
+DRILLDOWN_MAX_REPS = 200
 
 
 @dataclass(frozen=True)
@@ -140,10 +143,18 @@ class ReportingService:
     async def compliance(
         self, tenant: str, week: Week, as_of: datetime, principal: Principal | None, team_id: str = ""
     ) -> ComplianceReport:
+        """Over every rep the caller may see (of `team_id` if given). Each rep's missing
+        actions come along when the report covers at most DRILLDOWN_MAX_REPS reps (a
+        team, a rep, a small tenant); a bigger report is the summary, and its drill-down
+        is the report of one team."""
         policy = await self._policy_of(tenant)
         counts, previous = await self._store.week_counts(tenant, week, week.previous())
         roster = await self._roster(tenant, counts, previous)
-        reps = visible_reps(principal, roster.values(), team_id) if principal else list(roster.values())
+        reps = visible_reps(principal, roster.values(), team_id) if principal else [
+            r for r in roster.values() if not team_id or r.team_id == team_id
+        ]
+        rep_ids = [r.rep_id for r in reps]
+        running = as_of < week.end(policy.zone)
         return compliance_report(
             tenant_id=tenant,
             week=week,
@@ -152,7 +163,8 @@ class ReportingService:
             reps=reps,
             counts=counts,
             previous_counts=previous,
-            drilldown=await self._store.drilldown(tenant, week),
+            pending=await self._store.pending(tenant, week, rep_ids, as_of) if running else {},
+            drilldown=await self._store.drilldown(tenant, week, rep_ids) if len(rep_ids) <= DRILLDOWN_MAX_REPS else None,
             thresholds=thresholds_of(policy),
         )
 

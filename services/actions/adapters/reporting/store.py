@@ -4,13 +4,22 @@ Per tenant:
 - `opp:<id>`: the `TrackedOpportunity` with the topic position it reflects (an event at
   or before it is a redelivery and changes nothing);
 - `rep-open:<rep>`: the rep's open opportunities (what the must-do ranks);
-- `week:<week>:counts`: hash `<rep>\\x1f<metric>` -> count (expectations.COMPLIANCE_METRICS);
-- `week:<week>:missing`: hash drill-down key -> the missing (or late) action;
+- `week:<week>:counts`: hash `<rep>\\x1f<metric>` -> count (expectations.COMPLIANCE_METRICS),
+  one hash per tenant-week, so the report reads O(reps) fields whatever the volume;
+- `week:<week>:missing:<rep>`: hash drill-down key -> the rep's missing (or late) action,
+  read only for the reps a drill-down is asked for;
+- `week:<week>:open:<rep>`: sorted set drill-down key -> due time (epoch seconds) of the
+  rep's expectations still open: in a running week, those due after the report time are
+  pending (one ZCOUNT per rep), not missing;
 - `week:<week>:followup`: hash `<rep>\\x1f<metric>` -> count, by week of assignment;
 - `reps`: hash rep id -> {display_name, manager_id} (from `actions.rep.v1`).
 
-An opportunity's state and every counter its event changes are written in one MULTI,
-so a crash re-applies the whole event or none of it. All of it is derived from the
+The opportunities' states and every counter a batch of events changes are written by
+one server-side script call (atomic like MULTI, but one command on the wire instead of
+one per counter: the aggregate rate is bound by round trips and reply parsing
+otherwise), so a crash re-applies the whole batch or none of it. Within a batch,
+increments of the same counter are summed and only the last write of a drill-down row
+is sent. All of it is derived from the
 topics: `python -m services.actions.adapters.reporting.rebuild` style replay (a new
 consumer group from the earliest offset) rebuilds it exactly.
 """
@@ -22,7 +31,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from services.actions.adapters.read_models import Position
 from services.actions.domain.reporting.calendar import Week
@@ -40,6 +48,48 @@ from services.actions.domain.templates.model import TemplateRef
 
 PREFIX = "dealpulse:reporting"
 _SEP = "\x1f"
+
+
+# Applies a batch's writes atomically: ARGV holds (op, key index, field, value) quads.
+_APPLY_WRITES = """
+local n = #ARGV
+for i = 1, n, 4 do
+  local op, key, field, value = ARGV[i], KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3]
+  if op == 'i' then redis.call('HINCRBY', key, field, value)
+  elseif op == 'h' then redis.call('HSET', key, field, value)
+  elseif op == 'd' then redis.call('HDEL', key, field)
+  elseif op == 'z' then redis.call('ZADD', key, value, field)
+  elseif op == 'r' then redis.call('ZREM', key, field)
+  elseif op == 's' then redis.call('SET', key, value)
+  elseif op == 'a' then redis.call('SADD', key, field)
+  elseif op == 'm' then redis.call('SREM', key, field)
+  else return redis.error_reply('unknown aggregate write ' .. op) end
+end
+return n / 4
+"""
+
+
+class Writes:
+    """The writes of one batch, sent by `ReportingStore.apply` in one atomic call."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, int] = {}
+        self._args: list[str | int | float] = []
+
+    def add(self, op: str, key: str, field: str = "", value: str | int | float = "") -> None:
+        index = self._keys.setdefault(key, len(self._keys) + 1)
+        self._args += (op, index, field, value)
+
+    def __len__(self) -> int:
+        return len(self._args) // 4
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+    @property
+    def args(self) -> list[str | int | float]:
+        return self._args
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -124,6 +174,7 @@ def _split_counts(raw: Mapping[bytes, bytes]) -> dict[str, dict[str, int]]:
 class ReportingStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._apply_writes = redis.register_script(_APPLY_WRITES)
 
     @property
     def redis(self) -> Redis:
@@ -146,31 +197,51 @@ class ReportingStore:
         found = await self.tracked(tenant, ids)
         return [found[i][0] for i in sorted(found)]
 
-    def queue_state(self, tx: Pipeline, state: TrackedOpportunity, at: Position, *, previous_owner: str | None) -> None:
+    def queue_state(self, tx: Writes, state: TrackedOpportunity, at: Position, *, previous_owner: str | None) -> None:
         tenant = state.tenant_id
-        tx.set(self.key(tenant, "opp", state.opportunity_id), tracked_to_json(state, at))
+        tx.add("s", self.key(tenant, "opp", state.opportunity_id), value=tracked_to_json(state, at))
         if previous_owner and previous_owner != state.owner_id:
-            tx.srem(self.key(tenant, "rep-open", previous_owner), state.opportunity_id)
+            tx.add("m", self.key(tenant, "rep-open", previous_owner), state.opportunity_id)
         open_set = self.key(tenant, "rep-open", state.owner_id)
-        if state.stall_deadline is None:
-            tx.srem(open_set, state.opportunity_id)
-        else:
-            tx.sadd(open_set, state.opportunity_id)
+        tx.add("m" if state.stall_deadline is None else "a", open_set, state.opportunity_id)
 
-    def queue_changes(self, tx: Pipeline, tenant: str, changes: Iterable[Change]) -> None:
+    def queue_changes(self, tx: Writes, tenant: str, changes: Iterable[Change]) -> None:
+        increments: dict[tuple[str, str], int] = {}
+        rows: dict[tuple[str, str], str | None] = {}
+        open_due: dict[tuple[str, str], float | None] = {}
         for change in changes:
-            if isinstance(change, Count):
-                tx.hincrby(self.key(tenant, "week", str(change.week), "counts"), f"{change.rep_id}{_SEP}{change.metric}", change.amount)
-            elif isinstance(change, FollowUpCount):
-                tx.hincrby(self.key(tenant, "week", str(change.week), "followup"), f"{change.rep_id}{_SEP}{change.metric}", change.amount)
+            if isinstance(change, (Count, FollowUpCount)):
+                kind = "counts" if isinstance(change, Count) else "followup"
+                slot = (self.key(tenant, "week", str(change.week), kind), f"{change.rep_id}{_SEP}{change.metric}")
+                increments[slot] = increments.get(slot, 0) + change.amount
             elif isinstance(change, MissingEntry):
-                tx.hset(self.key(tenant, "week", str(change.week), "missing"), change.key, _entry_to_json(change))
+                week = str(change.week)
+                rows[(self.key(tenant, "week", week, "missing", change.rep_id), change.key)] = _entry_to_json(change)
+                open_due[(self.key(tenant, "week", week, "open", change.rep_id), change.key)] = (
+                    change.due.timestamp() if change.done_late_at is None else None
+                )
             elif isinstance(change, Forget):
-                tx.hdel(self.key(tenant, "week", str(change.week), "missing"), change.key)
-        tx.sadd(f"{PREFIX}:tenants", tenant)
+                week = str(change.week)
+                rows[(self.key(tenant, "week", week, "missing", change.rep_id), change.key)] = None
+                open_due[(self.key(tenant, "week", week, "open", change.rep_id), change.key)] = None
+        for (key, field), amount in increments.items():
+            if amount:
+                tx.add("i", key, field, amount)
+        for (key, field), row in rows.items():
+            if row is None:
+                tx.add("d", key, field)
+            else:
+                tx.add("h", key, field, row)
+        for (key, member), due in open_due.items():
+            if due is None:
+                tx.add("r", key, member)
+            else:
+                tx.add("z", key, member, due)
+        tx.add("a", f"{PREFIX}:tenants", tenant)
 
-    def transaction(self) -> Pipeline:
-        return self._redis.pipeline(transaction=True)
+    async def apply(self, tx: Writes) -> None:
+        if len(tx):
+            await self._apply_writes(keys=tx.keys, args=tx.args)
 
     # Reading aggregates --------------------------------------------------------------
     async def week_counts(self, tenant: str, *weeks: Week, kind: str = "counts") -> list[dict[str, dict[str, int]]]:
@@ -180,14 +251,24 @@ class ReportingStore:
             raws = await p.execute()
         return [_split_counts(raw) for raw in raws]
 
-    async def drilldown(self, tenant: str, week: Week) -> list[MissingEntry]:
-        # HSCAN in chunks: one HGETALL of a big tenant's week would block the shared
-        # Redis for everyone (and outlast the client's socket timeout).
-        key = self.key(tenant, "week", str(week), "missing")
-        return [
-            _entry_from_json(field.decode().split(_SEP, 1)[0], week, value)
-            async for field, value in self._redis.hscan_iter(key, count=2000)
-        ]
+    async def pending(self, tenant: str, week: Week, rep_ids: Iterable[str], as_of: datetime) -> dict[str, int]:
+        """Per rep, the open expectations of `week` due after `as_of`."""
+        ids = list(rep_ids)
+        async with self._redis.pipeline(transaction=False) as p:
+            for rep_id in ids:
+                p.zcount(self.key(tenant, "week", str(week), "open", rep_id), f"({as_of.timestamp()}", "+inf")
+            found = await p.execute()
+        return {rep_id: int(n) for rep_id, n in zip(ids, found) if n}
+
+    async def drilldown(self, tenant: str, week: Week, rep_ids: Iterable[str]) -> list[MissingEntry]:
+        """The missing (and late) actions of the reps given: one hash each, as big as
+        one rep's week."""
+        ids = list(rep_ids)
+        async with self._redis.pipeline(transaction=False) as p:
+            for rep_id in ids:
+                p.hgetall(self.key(tenant, "week", str(week), "missing", rep_id))
+            found = await p.execute()
+        return [_entry_from_json(rep_id, week, value) for rep_id, raw in zip(ids, found) for value in raw.values()]
 
     # The rep directory ------------------------------------------------------------
     async def put_rep(self, tenant: str, rep_id: str, display_name: str, manager_id: str) -> None:

@@ -2,9 +2,10 @@
 template actions done by their due time, a red/yellow/green status against the
 tenant's thresholds, the trend against the previous week, and every missing action.
 
-Input is what the stream keeps per rep and week (`expectations.Count` metrics and the
-open drill-down rows), never the raw action records, so the report costs the same for
-five thousand actions or five million.
+Input is what the stream keeps per rep and week (`expectations.Count` metrics, the
+number of open expectations not due yet, and — only for the reps a drill-down is asked
+for — their missing-action rows), never the raw action records, so the report costs
+the same for five thousand actions or five million.
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ class ComplianceReport:
     reps: tuple[RepLine, ...]
     teams: tuple[TeamLine, ...]
     total: Line
+    # False when the report carries counts only (a tenant-wide summary): each rep's
+    # missing actions are then a drill-down of their own.
+    missing_included: bool = True
 
     @property
     def complete(self) -> bool:
@@ -182,12 +186,15 @@ def compliance_report(
     reps: Iterable[RepInfo],
     counts: Mapping[str, Mapping[str, int]],
     previous_counts: Mapping[str, Mapping[str, int]],
-    drilldown: Iterable[MissingEntry],
+    pending: Mapping[str, int],
+    drilldown: Iterable[MissingEntry] | None,
     thresholds: Thresholds,
 ) -> ComplianceReport:
     """The report for `week` as of `as_of`, over the reps given (the caller decides
     who may be seen). `counts`/`previous_counts` map rep id -> metric -> value for the
-    week and the week before; `drilldown` holds the week's open and late rows."""
+    week and the week before; `pending` rep id -> open expectations due after `as_of`;
+    `drilldown` holds the open and late rows of the reps whose missing actions are
+    wanted (None: a summary without them)."""
     if as_of.tzinfo is None:
         raise InvalidCommand("as_of", "must be timezone-aware")
     if week.start(tz) > as_of:
@@ -195,18 +202,15 @@ def compliance_report(
     roster = sorted({r.rep_id: r for r in reps}.values(), key=lambda r: (r.team_id, r.rep_id))
     wanted = {r.rep_id for r in roster}
     rows: dict[str, list[MissingEntry]] = {r: [] for r in wanted}
-    pending: dict[str, int] = dict.fromkeys(wanted, 0)
-    for entry in drilldown:
+    for entry in drilldown or ():
         if entry.rep_id not in wanted or entry.week != week:
             continue
-        if entry.done_late_at is None and entry.due > as_of:
-            pending[entry.rep_id] += 1
-        else:
+        if entry.done_late_at is not None or entry.due <= as_of:
             rows[entry.rep_id].append(entry)
     rep_lines: list[RepLine] = []
     team_tallies: dict[str, tuple[list[str], Tally, Tally]] = {}
     for rep in roster:
-        tally = Tally.of(counts.get(rep.rep_id, {}), pending[rep.rep_id])
+        tally = Tally.of(counts.get(rep.rep_id, {}), pending.get(rep.rep_id, 0))
         before = Tally.of(previous_counts.get(rep.rep_id, {}))
         missing = tuple(sorted(rows[rep.rep_id], key=lambda e: (e.due, e.opportunity_id, e.action_id)))
         rep_lines.append(RepLine(rep, _line(tally, before, thresholds), missing))
@@ -226,6 +230,7 @@ def compliance_report(
         reps=tuple(rep_lines),
         teams=teams,
         total=_line(total_now, total_before, thresholds),
+        missing_included=drilldown is not None,
     )
 
 
@@ -270,6 +275,7 @@ def report_to_dict(report: ComplianceReport) -> dict:
         "week": str(report.week),
         "as_of": report.as_of.isoformat(),
         "complete": report.complete,
+        "missing_actions_included": report.missing_included,
         "thresholds": {
             "green_percent": round(report.thresholds.green * 100, 1),
             "yellow_percent": round(report.thresholds.yellow * 100, 1),
@@ -282,7 +288,7 @@ def report_to_dict(report: ComplianceReport) -> dict:
                 "display_name": r.rep.display_name,
                 "team_id": r.rep.team_id,
                 **_line_dict(r.line),
-                "missing_actions": [_entry_dict(e) for e in r.missing_actions],
+                **({"missing_actions": [_entry_dict(e) for e in r.missing_actions]} if report.missing_included else {}),
             }
             for r in report.reps
         ],
@@ -319,7 +325,8 @@ _LINE_COLUMNS = TABLE_COLUMNS[4:16]
 
 def report_rows(report: ComplianceReport) -> list[tuple]:
     """One flat table for CSV and spreadsheets: a `total` row, one `team` row per team,
-    one `rep` row per rep followed by that rep's `missing_action` rows."""
+    one `rep` row per rep followed by that rep's `missing_action` rows (when the
+    report carries them)."""
 
     def line_cells(line: Line) -> tuple:
         d = _line_dict(line)

@@ -283,11 +283,10 @@ def action_recorded(
     changes: list[Change] = [Count(state.owner_id, submitted_week, SUBMITTED)]
     if valid:
         changes.append(Count(state.owner_id, submitted_week, SUBMITTED_VALID))
-    updated = replace(state, seen_actions=state.seen_actions | {action_id})
+    seen = state.seen_actions | {action_id}
     if not valid or is_closed(state.stage) or at < state.stage_entered_at:
-        return Applied(updated, tuple(changes))
-    updated = replace(updated, last_valid_action_at=max(filter(None, (state.last_valid_action_at, at))))
-    expectations = list(updated.expectations)
+        return Applied(replace(state, seen_actions=seen), tuple(changes))
+    expectations = list(state.expectations)
     for i, e in enumerate(expectations):
         if e.action_id != template_action_id or e.done_at is not None:
             continue
@@ -300,4 +299,11 @@ def action_recorded(
             changes.append(Count(state.owner_id, week, DONE_LATE))
             changes.append(_missing(state, e, week, done_late_at=at))
         break
-    return Applied(replace(updated, expectations=tuple(expectations)), tuple(changes))
+    # One copy of the state per submission: this runs for every action record.
+    updated = replace(
+        state,
+        seen_actions=seen,
+        last_valid_action_at=max(filter(None, (state.last_valid_action_at, at))),
+        expectations=tuple(expectations),
+    )
+    return Applied(updated, tuple(changes))

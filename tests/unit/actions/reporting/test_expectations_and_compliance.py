@@ -48,10 +48,19 @@ class Aggregates:
                 self.rows.pop(change.key, None)
         return applied.state
 
-    def report(self, week, as_of, reps, thresholds=c.Thresholds()):
+    def pending(self, week, as_of):
+        """What the store's per rep-week sorted sets of open due times answer."""
+        out: dict[str, int] = defaultdict(int)
+        for row in self.rows.values():
+            if row.week == week and row.done_late_at is None and row.due > as_of:
+                out[row.rep_id] += 1
+        return out
+
+    def report(self, week, as_of, reps, thresholds=c.Thresholds(), with_missing=True):
         return c.compliance_report(
             tenant_id="acme", week=week, as_of=as_of, tz=SHANGHAI, reps=reps, counts=self.counts[week],
-            previous_counts=self.counts[week.previous()], drilldown=self.rows.values(), thresholds=thresholds,
+            previous_counts=self.counts[week.previous()], pending=self.pending(week, as_of),
+            drilldown=self.rows.values() if with_missing else None, thresholds=thresholds,
         )
 
 
@@ -204,6 +213,21 @@ def test_in_a_running_week_actions_not_yet_due_are_pending_not_missing():
     assert (tally.due, tally.pending, tally.counted, tally.missing) == (2, 1, 1, 1)
     assert not report.complete
     assert [m.action_id for m in report.reps[0].missing_actions] == ["first_contact_call"]
+
+
+def test_a_summary_report_has_the_same_figures_without_the_missing_actions():
+    agg = Aggregates()
+    agg.apply(open_medical())
+    agg.apply(open_medical(opp="c1", owner="carol"))
+    as_of = MONDAY + timedelta(hours=30)
+    full = agg.report(Week(2026, 10), as_of, [BOB, CAROL])
+    summary = agg.report(Week(2026, 10), as_of, [BOB, CAROL], with_missing=False)
+    assert [r.line for r in summary.reps] == [r.line for r in full.reps] and summary.total == full.total
+    assert all(r.missing_actions == () for r in summary.reps)
+    data = c.report_to_dict(summary)
+    assert data["missing_actions_included"] is False and "missing_actions" not in data["reps"][0]
+    assert c.report_to_dict(full)["missing_actions_included"] is True
+    assert not [r for r in c.report_rows(summary) if r[0] == "missing_action"]
 
 
 def test_thresholds_are_configurable_and_checked():
