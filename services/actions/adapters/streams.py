@@ -13,7 +13,7 @@ import faust
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import EnvelopeError, decode
-from kernel.faust_app import registry_topic, send_dead_letter
+from kernel.faust_app import event_process_span, registry_topic, send_dead_letter
 from dealpulse.activity.v1 import events_pb2 as activity_events
 from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, POLICY, PULSE_VISIT_VERDICT, REP, TEMPLATE, TopicSpec
 from dealpulse.actions.v1 import leads_pb2
@@ -75,6 +75,11 @@ async def _apply(app: faust.App, spec: TopicSpec, handle, event, envelope, paylo
         await _park(app, spec, event, f"cannot apply: {exc}")
 
 
+async def _apply_traced(app: faust.App, spec: TopicSpec, handle, event, envelope, payload) -> None:
+    with event_process_span(event):
+        await _apply(app, spec, handle, event, envelope, payload)
+
+
 def _agent_name(spec: TopicSpec) -> str:
     return f"project_{spec.name.replace('.', '_')}"
 
@@ -133,7 +138,7 @@ def _batched_agent(app: faust.App, spec: TopicSpec, message_type, handle, entity
             await apply_by_entity(
                 decoded,
                 lambda item: entity_of(item[2]),
-                lambda item: _apply(app, spec, handle, *item),
+                lambda item: _apply_traced(app, spec, handle, *item),
                 concurrency=BATCH_CONCURRENT_ENTITIES,
             )
 
