@@ -97,7 +97,7 @@ _STATUS = {
 }
 
 
-def _rpc(*roles: str):
+def grpc_method(*roles: str):
     """Authorise by role, then run; domain errors become gRPC status codes."""
 
     def wrap(method):
@@ -292,7 +292,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         at = await self._append(ACCOUNT, event, key=f"{principal.tenant}/{account_id}", tenant=principal.tenant)
         return account_from_record(await self._entity_visible(principal, "account", account_id, at))
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def CreateAccount(self, request: api.CreateAccountRequest, principal: Principal):
         commands.require_id(request.account_id, "account_id")
         name = commands.require_text(request.name, "name")
@@ -320,11 +320,11 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             raise AlreadyExists(f"account {request.account_id} was created concurrently with other details")
         return api.CreateAccountResponse(account=await self._account_view(account))
 
-    @_rpc()
+    @grpc_method()
     async def GetAccount(self, request: api.GetAccountRequest, principal: Principal):
         return api.GetAccountResponse(account=await self._account_view(await self._account(principal, request.account_id)))
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def UpdateAccount(self, request: api.UpdateAccountRequest, principal: Principal):
         account = await self._account(principal, request.account_id)
         changes = validate_account_changes(account, changes_from_request(request))
@@ -334,7 +334,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         updated = await self._append_account(principal, account.account_id, updated=updated_event(changes))
         return api.UpdateAccountResponse(account=await self._account_view(updated))
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def SetMarketingContact(self, request: api.SetMarketingContactRequest, principal: Principal):
         account = await self._account(principal, request.account_id)
         contact = validate_marketing_contact(contact_from_proto(request.marketing_contact))
@@ -346,7 +346,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         updated = await self._append_account(principal, account.account_id, marketing_contact_set=contact_to_event(contact))
         return api.SetMarketingContactResponse(account=await self._account_view(updated))
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def RequestGradeChange(self, request: api.RequestGradeChangeRequest, principal: Principal):
         """Submitted for the caller (the audit workflow checks who may submit); applied
         by the worker when audit.approval.completed.v1 says it was approved."""
@@ -384,7 +384,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         )
 
     # Reps and policy -------------------------------------------------------------
-    @_rpc(*MANAGERS)
+    @grpc_method(*MANAGERS)
     async def RegisterRep(self, request: api.RegisterRepRequest, principal: Principal):
         commands.require_id(request.rep_id, "rep_id")
         display_name = commands.require_text(request.display_name, "display_name")
@@ -421,32 +421,32 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         at = await self._append(POLICY, event, key=principal.tenant, tenant=principal.tenant)
         await self._entity_visible(principal, "policy", "process", at)
 
-    @_rpc(*MANAGERS)
+    @grpc_method(*MANAGERS)
     async def SetStallPolicy(self, request: api.SetStallPolicyRequest, principal: Principal):
         current = await self._read_model.policy(principal.tenant)
         updated = current.with_stall_threshold(timedelta(seconds=request.stall.threshold_seconds))
         await self._publish_policy(principal, current, updated)
         return api.SetStallPolicyResponse(stall=_stall_policy(updated))
 
-    @_rpc()
+    @grpc_method()
     async def GetStallPolicy(self, request: api.GetStallPolicyRequest, principal: Principal):
         policy = await self._read_model.policy(principal.tenant)
         return api.GetStallPolicyResponse(stall=_stall_policy(policy))
 
-    @_rpc(*MANAGERS)
+    @grpc_method(*MANAGERS)
     async def UpdateTenantPolicy(self, request: api.UpdateTenantPolicyRequest, principal: Principal):
         current = await self._read_model.policy(principal.tenant)
         updated = policy_update(current, request.policy, list(request.update_mask.paths))
         await self._publish_policy(principal, current, updated)
         return api.UpdateTenantPolicyResponse(policy=policy_to_proto(updated))
 
-    @_rpc()
+    @grpc_method()
     async def GetTenantPolicy(self, request: api.GetTenantPolicyRequest, principal: Principal):
         policy = await self._read_model.policy(principal.tenant)
         return api.GetTenantPolicyResponse(policy=policy_to_proto(policy))
 
     # Opportunities -------------------------------------------------------------
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def OpenOpportunity(self, request: api.OpenOpportunityRequest, principal: Principal):
         template = None
         if request.template_id:
@@ -498,7 +498,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         commands.validate_open(command, state, account_exists=True)  # a racing open with other details wins
         return api.OpenOpportunityResponse(opportunity=await self._view(state))
 
-    @_rpc()
+    @grpc_method()
     async def GetOpportunity(self, request: api.GetOpportunityRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
         return api.GetOpportunityResponse(opportunity=await self._view(state))
@@ -509,7 +509,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         catalogue = await self._templates.catalogue(principal.tenant)
         return catalogue.resolve(TemplateRef(state.template_id, state.template_version), tenant_id=principal.tenant)
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def ChangeStage(self, request: api.ChangeStageRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
         template = await self._template_of(principal, state)
@@ -579,7 +579,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             opportunity=await self._view(moved), override_request_id=override.approval_request_id if override else ""
         )
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def RecordAction(self, request: api.RecordActionRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
         if request.template_action_id:
@@ -725,7 +725,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             raise ProjectionLag(f"alert {alert_id} was updated but is not readable yet; retry the read")
         return alert
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def HandleAlert(self, request: api.HandleAlertRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
         validate_alert_command(state, request.alert_id, request.note, reason_required=False)
@@ -737,7 +737,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         )
         return api.HandleAlertResponse(alert=alert)
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def SnoozeAlert(self, request: api.SnoozeAlertRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
         validate_alert_command(state, request.alert_id, request.reason, reason_required=True)
@@ -777,7 +777,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         document.update(template.to_dict())
         return document
 
-    @_rpc()
+    @grpc_method()
     async def ListTemplates(self, request: api.ListTemplatesRequest, principal: Principal):
         catalogue = await self._templates.catalogue(principal.tenant)
         return api.ListTemplatesResponse(
@@ -799,7 +799,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         )
         return template, catalogue.versions(template_id, tenant_id=principal.tenant)
 
-    @_rpc()
+    @grpc_method()
     async def GetTemplate(self, request: api.GetTemplateRequest, principal: Principal):
         template, versions = await self._resolve(principal, request.template_id, request.version)
         return api.GetTemplateResponse(summary=self._summary(template, versions), document=self._document(template))
@@ -826,7 +826,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         versions = (await self._templates.catalogue(principal.tenant)).versions(template.id, tenant_id=principal.tenant)
         return self._summary(template, versions), self._document(template)
 
-    @_rpc(*MANAGERS)
+    @grpc_method(*MANAGERS)
     async def CopyTemplate(self, request: api.CopyTemplateRequest, principal: Principal):
         source, _ = await self._resolve(principal, request.source_template_id, request.source_version)
         if request.template_id:
@@ -835,7 +835,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         summary, document = await self._publish_template(principal, copy)
         return api.CopyTemplateResponse(summary=summary, document=document)
 
-    @_rpc(*MANAGERS)
+    @grpc_method(*MANAGERS)
     async def PublishTemplateVersion(self, request: api.PublishTemplateVersionRequest, principal: Principal):
         data = json_format.MessageToDict(request.document)
         if not data:
@@ -868,7 +868,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             flagged=ratio > factor,
         )
 
-    @_rpc()
+    @grpc_method()
     async def GetStageDwell(self, request: api.GetStageDwellRequest, principal: Principal):
         state = await self._opportunity(principal, request.opportunity_id)
         policy = await self._read_model.policy(principal.tenant)
@@ -879,7 +879,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
             )
         return api.GetStageDwellResponse(dwell=dwell, factor=policy.dwell_factor)
 
-    @_rpc(*MANAGERS)
+    @grpc_method(*MANAGERS)
     async def ListDwellFlags(self, request: api.ListDwellFlagsRequest, principal: Principal):
         policy = await self._read_model.policy(principal.tenant)
         now = await self._clock.now()
@@ -905,7 +905,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         return api.ListDwellFlagsResponse(factor=policy.dwell_factor, opportunities=flagged, teams=teams)
 
     # Alerts and to-dos -------------------------------------------------------------
-    @_rpc()
+    @grpc_method()
     async def ListAlerts(self, request: api.ListAlertsRequest, principal: Principal):
         alerts = await self._read_model.messages(principal.tenant, "alerts", events.AlertRaised)
         visible = [
@@ -916,7 +916,7 @@ class ActionsApi(api_grpc.ActionsServiceServicer):
         visible.sort(key=lambda a: (a.raised_at.seconds, a.alert_id))
         return api.ListAlertsResponse(alerts=visible)
 
-    @_rpc()
+    @grpc_method()
     async def ListTodos(self, request: api.ListTodosRequest, principal: Principal):
         todos = await self._read_model.messages(principal.tenant, "todos", events.TodoCreated)
         if request.assignee_id and request.assignee_id != principal.subject:

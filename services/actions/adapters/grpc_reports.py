@@ -4,19 +4,13 @@ reporting aggregates, except the routes."""
 
 from __future__ import annotations
 
-import functools
-import logging
 from datetime import date
-
-import grpc
-from aiokafka.errors import KafkaError
-from redis.exceptions import RedisError
 
 from dealpulse.actions.v1 import reports_service_pb2 as api
 from dealpulse.actions.v1 import reports_service_pb2_grpc as api_grpc
 from kernel.auth import MANAGING_ROLES
-from kernel.grpc_server import current_principal, status_for
 from kernel.notifications.model import EMAIL
+from services.actions.adapters.grpc_api import grpc_method
 from services.actions.adapters.reporting import export
 from services.actions.adapters.reporting.service import (
     NotificationRoute,
@@ -24,44 +18,15 @@ from services.actions.adapters.reporting.service import (
     followup_to_proto,
 )
 from services.actions.domain.commands import require_id
-from services.actions.domain.errors import DomainError, Forbidden, InvalidCommand, NotFound, PreconditionFailed
-from services.actions.domain.reporting.calendar import Week
+from services.actions.domain.errors import Forbidden, InvalidCommand, NotFound
 from services.actions.domain.reporting.visibility import REPORT_ROLES, may_see_rep
 
-log = logging.getLogger(__name__)
-
-_STATUS = {
-    InvalidCommand: grpc.StatusCode.INVALID_ARGUMENT,
-    NotFound: grpc.StatusCode.NOT_FOUND,
-    PreconditionFailed: grpc.StatusCode.FAILED_PRECONDITION,
-    Forbidden: grpc.StatusCode.PERMISSION_DENIED,
-}
 _FORMATS = {
     api.REPORT_FORMAT_UNSPECIFIED: "json",
     api.REPORT_FORMAT_JSON: "json",
     api.REPORT_FORMAT_CSV: "csv",
     api.REPORT_FORMAT_XLSX: "xlsx",
 }
-
-
-def _rpc(*roles: str):
-    def wrap(method):
-        @functools.wraps(method)
-        async def handler(self, request, context: grpc.aio.ServicerContext):
-            principal = current_principal()
-            try:
-                if not principal.has_any(*roles):
-                    raise Forbidden(f"requires one of the roles {', '.join(sorted(roles))}")
-                return await method(self, request, principal)
-            except DomainError as exc:
-                await context.abort(status_for(exc, _STATUS), str(exc))
-            except (RedisError, KafkaError) as exc:
-                log.exception("%s failed on its store or broker", method.__name__)
-                await context.abort(grpc.StatusCode.UNAVAILABLE, f"temporarily unavailable ({type(exc).__name__}); retry")
-
-        return handler
-
-    return wrap
 
 
 def _day(text: str) -> date | None:
@@ -83,7 +48,7 @@ class ReportsApi(api_grpc.ReportsServiceServicer):
     def __init__(self, service: ReportingService) -> None:
         self._service = service
 
-    @_rpc(*REPORT_ROLES)
+    @grpc_method(*REPORT_ROLES)
     async def GetMustDo(self, request: api.GetMustDoRequest, principal) -> api.GetMustDoResponse:
         rep_id = request.rep_id or principal.subject
         require_id(rep_id, "rep_id")
@@ -94,7 +59,7 @@ class ReportsApi(api_grpc.ReportsServiceServicer):
         listed = await self._service.must_do(principal.tenant, rep, _day(request.day), principal)
         return api.GetMustDoResponse(list=listed)
 
-    @_rpc(*REPORT_ROLES)
+    @grpc_method(*REPORT_ROLES)
     async def GetComplianceReport(self, request: api.GetComplianceReportRequest, principal) -> api.GetComplianceReportResponse:
         if request.format not in _FORMATS:
             raise InvalidCommand("format", f"unknown report format {request.format}")
@@ -103,7 +68,7 @@ class ReportsApi(api_grpc.ReportsServiceServicer):
         content, content_type, filename = export.render(report, _FORMATS[request.format])
         return api.GetComplianceReportResponse(content_type=content_type, filename=filename, content=content, week=str(week))
 
-    @_rpc(*REPORT_ROLES)
+    @grpc_method(*REPORT_ROLES)
     async def ListProcessScores(self, request: api.ListProcessScoresRequest, principal) -> api.ListProcessScoresResponse:
         week, now, _ = await self._service.week_or_current(principal.tenant, request.week)
         rows = await self._service.process_scores(principal.tenant, week, now, principal, request.team_id)
@@ -125,13 +90,13 @@ class ReportsApi(api_grpc.ReportsServiceServicer):
                 item.score = score.score
         return response
 
-    @_rpc(*MANAGING_ROLES)
+    @grpc_method(*MANAGING_ROLES)
     async def ListFollowUpMetrics(self, request: api.ListFollowUpMetricsRequest, principal) -> api.ListFollowUpMetricsResponse:
         week, now, _ = await self._service.week_or_current(principal.tenant, request.week)
         rows = await self._service.followup(principal.tenant, week, now, principal)
         return api.ListFollowUpMetricsResponse(metrics=[followup_to_proto(principal.tenant, r, now) for r in rows])
 
-    @_rpc(*MANAGING_ROLES)
+    @grpc_method(*MANAGING_ROLES)
     async def SetNotificationRoute(self, request: api.SetNotificationRouteRequest, principal) -> api.SetNotificationRouteResponse:
         r = request.route
         team_id = self._team_for(principal, r.team_id)
@@ -150,7 +115,7 @@ class ReportsApi(api_grpc.ReportsServiceServicer):
         await self._service.set_route(principal.tenant, route)
         return api.SetNotificationRouteResponse(route=_route_view(route))
 
-    @_rpc(*MANAGING_ROLES)
+    @grpc_method(*MANAGING_ROLES)
     async def GetNotificationRoute(self, request: api.GetNotificationRouteRequest, principal) -> api.GetNotificationRouteResponse:
         team_id = self._team_for(principal, request.team_id)
         route = await self._service.route(principal.tenant, team_id)

@@ -14,7 +14,7 @@ from kernel.grpc_server import current_token
 from kernel.clock import Clock
 from kernel.kafka import EventPublisher
 from kernel.topics import LEAD
-from services.actions.adapters.grpc_api import MANAGERS, SELLERS, ProjectionLag, _rpc
+from services.actions.adapters.grpc_api import MANAGERS, SELLERS, ProjectionLag, grpc_method
 from services.actions.adapters.lead_store import STATUS_FROM_PROTO, LeadStore, lead_to_proto
 from services.actions.adapters.messages import moment, timestamp
 from services.actions.adapters.read_models import ActionsReadModel, Position
@@ -86,7 +86,7 @@ class LeadsApi(api_grpc.LeadsServiceServicer):
         )
 
     async def _check(self, lead_id: str, fields, *, exists: bool, owner_id: str) -> None:
-        """Audit Check for the caller before appending (grpc_api's `_rpc` turns a denial
+        """Audit Check for the caller before appending (grpc_api's `grpc_method` turns a denial
         into PERMISSION_DENIED naming the rule, an unreachable audit into UNAVAILABLE)."""
         await self._audit.require(
             current_token(),
@@ -128,7 +128,7 @@ class LeadsApi(api_grpc.LeadsServiceServicer):
             assigned=leads_pb2.LeadAssigned(rep_id=rep_id, previous_rep_id=state.owner_id, reason=reason),
         )
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def CreateLead(self, request: api.CreateLeadRequest, principal: Principal):
         commands.require_id(request.lead_id, "lead_id")
         if request.account_id:
@@ -181,7 +181,7 @@ class LeadsApi(api_grpc.LeadsServiceServicer):
             state = await self._visible(principal, lead.lead_id, at)
         return api.CreateLeadResponse(lead=lead_to_proto(state))
 
-    @_rpc(*MANAGERS)
+    @grpc_method(*MANAGERS)
     async def AssignLead(self, request: api.AssignLeadRequest, principal: Principal):
         state = await self._lead(principal, request.lead_id)
         rep_id = await self._require_rep(principal, request.rep_id)
@@ -194,11 +194,11 @@ class LeadsApi(api_grpc.LeadsServiceServicer):
         at = await self._append(await self._assigned_event(principal, state, rep_id, reason))
         return api.AssignLeadResponse(lead=lead_to_proto(await self._visible(principal, state.lead_id, at)))
 
-    @_rpc()
+    @grpc_method()
     async def GetLead(self, request: api.GetLeadRequest, principal: Principal):
         return api.GetLeadResponse(lead=lead_to_proto(await self._lead(principal, request.lead_id)))
 
-    @_rpc()
+    @grpc_method()
     async def ListLeads(self, request: api.ListLeadsRequest, principal: Principal):
         if request.page_size < 0 or request.page_size > MAX_PAGE:
             raise InvalidCommand("page_size", f"must be between 1 and {MAX_PAGE} (0: {DEFAULT_PAGE})")
@@ -224,7 +224,7 @@ class LeadsApi(api_grpc.LeadsServiceServicer):
             )
         return api.ListLeadsResponse(leads=[lead_to_proto(lead) for lead in found[:size]])
 
-    @_rpc(*SELLERS)
+    @grpc_method(*SELLERS)
     async def ConvertLead(self, request: api.ConvertLeadRequest, principal: Principal):
         state = await self._lead(principal, request.lead_id)
         commands.require_id(request.opportunity_id, "opportunity_id")
@@ -244,7 +244,7 @@ class LeadsApi(api_grpc.LeadsServiceServicer):
         at = await self._append(event)
         return api.ConvertLeadResponse(lead=lead_to_proto(await self._visible(principal, state.lead_id, at)))
 
-    @_rpc()
+    @grpc_method()
     async def GetLeadResponseStats(self, request: api.GetLeadResponseStatsRequest, principal: Principal):
         now = await self._clock.now()
         until = moment(getattr(request, "to")) if request.HasField("to") else now

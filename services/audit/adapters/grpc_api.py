@@ -75,7 +75,7 @@ class NotYetChained(Exception):
     """The entry is on the intake but the chain writer has not placed it in time."""
 
 
-def _rpc(*roles: str):
+def grpc_method(*roles: str):
     """Run with the verified caller, after the role check; domain errors become gRPC
     status codes, an unreachable broker or store UNAVAILABLE."""
 
@@ -125,7 +125,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
         self._wait = wait_seconds
 
     # --- permission decisions ------------------------------------------------------
-    @_rpc()
+    @grpc_method()
     async def Check(self, request: api.CheckRequest, principal: Principal) -> api.CheckResponse:
         entity_type, fields, state = _check_query(request)
         source = source_from_proto(request.source, default=Source.API)
@@ -165,7 +165,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
         )
 
     # --- the audit log -------------------------------------------------------------
-    @_rpc()
+    @grpc_method()
     async def Record(self, request: api.RecordRequest, principal: Principal) -> api.RecordResponse:
         draft = AuditDraft(
             tenant_id=principal.tenant,
@@ -204,7 +204,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
 
-    @_rpc(*AUDITORS)
+    @grpc_method(*AUDITORS)
     async def QueryRecords(self, request: api.QueryRecordsRequest, principal: Principal) -> api.QueryRecordsResponse:
         query = _query(principal.tenant, request.filter)
         size = request.page_size or DEFAULT_PAGE
@@ -218,7 +218,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
             next_after_sequence=found[-1].sequence if len(found) == size else 0,
         )
 
-    @_rpc(*AUDITORS)
+    @grpc_method(*AUDITORS)
     async def ExportRecords(self, request: api.ExportRecordsRequest, principal: Principal) -> api.ExportRecordsResponse:
         query = _query(principal.tenant, request.filter)
         limit = request.max_records or MAX_EXPORT
@@ -237,7 +237,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
             content=render(found).encode("utf-8"), content_type=content_type, record_count=len(found)
         )
 
-    @_rpc(*VERIFIERS)
+    @grpc_method(*VERIFIERS)
     async def VerifyChain(self, request: api.VerifyChainRequest, principal: Principal) -> api.VerifyChainResponse:
         head = await self._store.head(principal.tenant)
         records = [r async for r in self._store.records_in_order(principal.tenant, upto=head.sequence)]
@@ -258,7 +258,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
             raise _NotServed()
         return self._approvals
 
-    @_rpc()
+    @grpc_method()
     async def SubmitApproval(self, request: api.SubmitApprovalRequest, principal: Principal) -> api.SubmitApprovalResponse:
         commands = self._approval_commands()
         if not request.workflow:
@@ -278,7 +278,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
         )
         return api.SubmitApprovalResponse(request=request_to_proto(submitted))
 
-    @_rpc()
+    @grpc_method()
     async def DecideApproval(self, request: api.DecideApprovalRequest, principal: Principal) -> api.DecideApprovalResponse:
         commands = self._approval_commands()
         if request.verdict not in VERDICT_FROM_PROTO:
@@ -293,12 +293,12 @@ class AuditApi(api_grpc.AuditServiceServicer):
         )
         return api.DecideApprovalResponse(request=request_to_proto(decided))
 
-    @_rpc()
+    @grpc_method()
     async def GetApproval(self, request: api.GetApprovalRequest, principal: Principal) -> api.GetApprovalResponse:
         found = await self._approval_commands().get(principal, _require_id(request.request_id, "request_id"))
         return api.GetApprovalResponse(request=request_to_proto(found))
 
-    @_rpc()
+    @grpc_method()
     async def ListPendingApprovals(
         self, request: api.ListPendingApprovalsRequest, principal: Principal
     ) -> api.ListPendingApprovalsResponse:
@@ -307,7 +307,7 @@ class AuditApi(api_grpc.AuditServiceServicer):
 
 
     # --- anomaly reports -------------------------------------------------------------
-    @_rpc(*AUDITORS)
+    @grpc_method(*AUDITORS)
     async def GetAnomalyReport(self, request: api.GetAnomalyReportRequest, principal: Principal) -> api.GetAnomalyReportResponse:
         if self._anomalies is None:
             raise _NotServed()
