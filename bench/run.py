@@ -770,12 +770,10 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def write_results(result: dict) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "slice.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    m, w = result["machine"], result["workload"]
-    s, sl = result["slice_consume"], result["slice_latency"]
-    section = [
+def section_header(result: dict) -> list[str]:
+    """The opening lines of a results section: when, the command, and the machine."""
+    m = result["machine"]
+    return [
         f"## {result['finished_at']}",
         "",
         f"`{result['command']}` ({', '.join(f'{k}={v}' for k, v in result['parameters'].items())})",
@@ -784,6 +782,16 @@ def write_results(result: dict) -> None:
         f"({m['kafka_broker']}), Redis {m['redis']}; aiokafka {m['packages']['aiokafka']}, "
         f"faust-streaming {m['packages']['faust-streaming']}; git {m['git']}.",
         "",
+    ]
+
+
+def write_results(result: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "slice.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    w = result["workload"]
+    s, sl = result["slice_consume"], result["slice_latency"]
+    section = [
+        *section_header(result),
         f"N = {result['n']} events over {w['opportunities']} opportunities ({', '.join(f'{k} {v}' for k, v in w['mix'].items())}; "
         f"{w['invalid_actions']} invalid actions; {w['mean_value_bytes']} B mean value), K = {result['k']} opportunities.",
         "",

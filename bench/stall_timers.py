@@ -60,6 +60,7 @@ from bench.run import (
     header,
     log,
     machine_facts,
+    section_header,
     pid_from,
     raw_latency,
     summary_ms,
@@ -286,7 +287,7 @@ async def run(args: argparse.Namespace) -> dict:
 def write_results(result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "stall_timers.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    m, mem, b, base = result["machine"], result["memory"], result["burst"], result["baseline_latency"]["burst_from_t0"]
+    mem, b, base = result["memory"], result["burst"], result["baseline_latency"]["burst_from_t0"]
     lat = b["lateness"]
     rows = [
         ("figure", "baseline (raw aiokafka)", "stall alerts (sweeper + worker)"),
@@ -299,14 +300,7 @@ def write_results(result: dict) -> None:
     table.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     seeded = mem["redis_seeded"]
     section = [
-        f"## {result['finished_at']}",
-        "",
-        f"`{result['command']}` ({', '.join(f'{k}={v}' for k, v in result['parameters'].items())})",
-        "",
-        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, Kafka {m['kafka']} "
-        f"({m['kafka_broker']}), Redis {m['redis']}; aiokafka {m['packages']['aiokafka']}, "
-        f"faust-streaming {m['packages']['faust-streaming']}; git {m['git']}.",
-        "",
+        *section_header(result),
         f"N = {result['parameters']['opportunities']:,} open opportunities with armed stall timers "
         f"(seeded in {result['seed']['seconds']} s), K = {b['alerts']:,} due at the same instant.",
         "",

@@ -7,7 +7,8 @@ default of 1 silently loses internal topics when a broker dies.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from kernel.envelope import dead_letter_headers, header_pairs
 from kernel.topics import TopicSpec
 
 _tracer = trace.get_tracer(__name__)
+log = logging.getLogger(__name__)
 
 
 def create_faust_app(service: str, settings: Settings) -> faust.App:
@@ -70,6 +72,28 @@ def event_process_span(event: faust.EventT) -> Iterator[None]:
         },
     ):
         yield
+
+
+def sweep_on_timer(app: faust.App, name: str, sweeps: Sequence[Callable[[], Awaitable[int]]], interval: float) -> None:
+    """Run each deadline sweep (it claims due deadlines and produces their expiry events,
+    returning how many fired) every `interval` seconds on every worker; the claim in
+    Redis hands each deadline to one worker.
+
+    An exception escaping a Faust timer stops the whole worker, so a sweep that fails
+    (Redis or the broker away) is logged and retried next tick; deadlines it claimed but
+    did not fire come back when their lease runs out."""
+
+    async def sweep() -> None:
+        for run in sweeps:
+            try:
+                fired = await run()
+            except Exception:
+                log.exception("%s failed; retrying in %.1fs", name, interval)
+                continue
+            if fired:
+                log.info("%s fired %d deadlines", name, fired)
+
+    app.timer(interval=interval, name=name)(sweep)
 
 
 def _add_readiness_page(app: faust.App) -> None:

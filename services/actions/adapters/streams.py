@@ -13,7 +13,7 @@ import faust
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import EnvelopeError, decode
-from kernel.faust_app import event_process_span, registry_topic, send_dead_letter
+from kernel.faust_app import event_process_span, registry_topic, send_dead_letter, sweep_on_timer
 from dealpulse.activity.v1 import events_pb2 as activity_events
 from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, POLICY, PULSE_VISIT_VERDICT, REP, TEMPLATE, TopicSpec
 from dealpulse.actions.v1 import leads_pb2
@@ -188,20 +188,7 @@ def install(
 
     _agent(app, ACTIVITY_EVENT, activity_events.ActivityEvent, on_activity)
 
-    @app.timer(interval=SWEEP_INTERVAL_SECONDS)
-    async def sweep_deadlines() -> None:
-        # Every worker sweeps; the atomic claim in Redis hands each deadline to one.
-        # An exception escaping a Faust timer crashes the whole worker, so a sweep
-        # that fails (Redis or the broker away) is logged and retried next tick;
-        # claimed deadlines it did not fire come back when their lease runs out.
-        for sweeper in sweepers:
-            try:
-                fired = await sweeper.sweep()
-            except Exception:
-                log.exception("sweeping deadlines failed; retrying in %.1fs", SWEEP_INTERVAL_SECONDS)
-                continue
-            if fired:
-                log.info("deadlines fired: %d", fired)
+    sweep_on_timer(app, "sweep_deadlines", [sweeper.sweep for sweeper in sweepers], SWEEP_INTERVAL_SECONDS)
 
 
 def install_leads(app: faust.App, leads: LeadProjector) -> None:

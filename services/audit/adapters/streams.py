@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import faust
 
 from kernel.envelope import Envelope, EnvelopeError, decode
-from kernel.faust_app import registry_topic, send_dead_letter
+from kernel.faust_app import registry_topic, send_dead_letter, sweep_on_timer
 from kernel.topics import TopicSpec, by_name
 from dealpulse.audit.v1 import events_pb2 as audit_events
 from kernel.topics import AUDIT_APPROVAL
@@ -108,17 +108,7 @@ def install_approvals(app: faust.App, projector: ApprovalProjector, sweeper: App
 
     agent(app, AUDIT_APPROVAL, audit_events.ApprovalEvent, handle, name="audit_approvals")
 
-    @app.timer(interval=SWEEP_INTERVAL_SECONDS)
-    async def sweep_approval_deadlines() -> None:
-        # An exception escaping a Faust timer stops the worker: log, retry next tick;
-        # claims not fired come back when their lease runs out.
-        try:
-            fired = await sweeper.sweep()
-        except Exception:
-            log.exception("sweeping approval deadlines failed; retrying in %.1fs", SWEEP_INTERVAL_SECONDS)
-            return
-        if fired:
-            log.info("approval deadlines fired: %d", fired)
+    sweep_on_timer(app, "sweep_approval_deadlines", [sweeper.sweep], SWEEP_INTERVAL_SECONDS)
 
 
 def install_weekly_anomaly_report(app: faust.App, reports: AnomalyReports, publisher: EventPublisher, clock: Clock) -> None:
