@@ -10,8 +10,9 @@
    for the broker's acknowledgement (acks=all), as in production: p50/p99.
 3. Hash-chained append, one tenant on one partition, through the real path: N entries
    are produced to a fresh one-partition intake topic, then the chain writer
-   (`ChainWorker`: consume, chain, write to a fresh log topic, apply to Redis, commit)
-   is started and timed until the store's head reaches N: records/s.
+   (`ChainWorker` with the audit worker's settings — batch size, producer batch
+   bytes, collector thresholds: consume, chain, write to a fresh log topic, apply to
+   Redis, commit) is started and timed until the store's head reaches N: records/s.
    Also this process's CPU time per record over that window (on a shared machine the
    rate follows the share of a core the process gets; the CPU per record does not).
    Baseline in the same run: a raw aiokafka consumer reading and decoding the same N
@@ -185,9 +186,10 @@ async def bench_chain(settings: Settings, records: int) -> dict[str, float]:
         store = AuditStore(redis, log_topic)
         worker = ChainWorker(
             settings.kafka_bootstrap, AuditChainer(store, audit_log, audit_log), producer,
-            intake_topic=intake_topic, group_id=f"bench-chain-{suffix}", max_batch=5000,
+            intake_topic=intake_topic, group_id=f"bench-chain-{suffix}",
         )
         await worker.start()
+        bootstrap.tune_gc_for_chaining()  # as the audit worker does once its chain writer is started
         running = asyncio.create_task(worker.run())
         # Timed from the first record chained: joining the consumer group (seconds)
         # is start-up, not throughput.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -97,6 +98,22 @@ async def run_grpc(settings: Settings, policies: TenantPolicies, workflows: Work
     await serve(settings, register(api), on_start=producer.start, on_stop=stop)
 
 
+# The chain writer makes a few dozen short-lived objects per record. With CPython's
+# default thresholds the collector ran every ~700 allocations and its full passes
+# walked every object loaded at start-up (Faust, aiokafka, protobuf, gRPC): ~15 µs of
+# CPU per record, as much as hashing it. Frozen, the start-up objects are left out of
+# collections (they live as long as the process anyway) and with these thresholds
+# the collector costs ~2 µs per record; cycles are still collected, just later.
+CHAIN_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_gc_for_chaining() -> None:
+    """Once the chain writer is started (everything it keeps is allocated)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*CHAIN_GC_THRESHOLDS)
+
+
 def build_worker(settings: Settings, workflows: WorkflowCatalog) -> faust.App:
     app = create_faust_app("audit", settings)
     redis = connect_redis(settings)
@@ -122,6 +139,7 @@ def build_worker(settings: Settings, workflows: WorkflowCatalog) -> faust.App:
         await audit_log.start()
         worker = ChainWorker(settings.kafka_bootstrap, AuditChainer(AuditStore(redis), audit_log, audit_log), producer)
         await worker.start()
+        tune_gc_for_chaining()
         try:
             await worker.run()
         finally:

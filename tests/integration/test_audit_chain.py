@@ -1,12 +1,14 @@
 """The audit chain writer on real Kafka and Redis: entries in, hash-chained records on
-the log and in the store; redeliveries recorded once; a crash between writing and
-storing recovered from the log; a tampered store caught by verify.
+the log and in the store; redeliveries recorded once; a crash or a failed store between
+writing and storing recovered from the log; the next batch waiting for the previous
+one's background store; a tampered store caught by verify.
 
 Each test writes to a topic of its own (a copy of audit.record.v1's shape), so a
 running audit worker never shares its partitions."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -15,8 +17,10 @@ import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from kernel.config import Settings
+from kernel.envelope import Envelope
+from kernel.topics import AUDIT_INTAKE
 from services.audit.adapters.chainer import AuditChainer
-from services.audit.adapters.kafka_log import KafkaAuditLog, new_producer
+from services.audit.adapters.kafka_log import ChainWorker, KafkaAuditLog, new_producer
 from services.audit.adapters.messages import entry_from_draft
 from services.audit.adapters.store import AuditStore
 from services.audit.domain.audit_log import AuditDraft, AuditQuery, ProblemKind, Source, verify
@@ -84,6 +88,7 @@ async def test_entries_become_a_verified_chain_in_the_store_and_on_the_log(redis
     chainer = AuditChainer(store, kafka_log, kafka_log)
     result = await chainer.chain(PARTITION, entries(tenant, 5))
     assert [r.sequence for r in result.records] == [1, 2, 3, 4, 5]
+    assert await chainer.settle(PARTITION) == 0  # its own records: stored, not caught up
     head = await store.head(tenant)
     assert (head.sequence, head.hash) == (5, result.records[-1].hash)
     assert verify(await stored_chain(store, tenant), tenant, anchor=head).ok
@@ -106,6 +111,44 @@ async def test_a_redelivered_entry_is_recorded_once(redis, kafka_log, log_topic,
     again = await chainer.chain(PARTITION, entries(tenant, 3) + entries(tenant, 2, start=3) + entries(tenant, 1, start=4))
     assert again.duplicates == 4
     assert [r.sequence for r in again.records] == [4, 5]
+    await chainer.settle(PARTITION)
+
+
+async def test_tenants_sharing_a_partition_get_a_chain_each_and_their_redeliveries_dropped(
+    redis, kafka_log, log_topic, tenant
+):
+    store = AuditStore(redis, log_topic)
+    chainer = AuditChainer(store, kafka_log, kafka_log)
+    other = tenant + "-b"
+    await chainer.chain(PARTITION, entries(tenant, 2) + entries(other, 1))
+    # The same event ids in both tenants are different facts; each tenant's own repeat is dropped.
+    mixed = [e for pair in zip(entries(tenant, 4), entries(other, 4)) for e in pair]
+    result = await chainer.chain(PARTITION, mixed)
+    assert result.duplicates == 3
+    assert [(r.tenant_id, r.sequence) for r in result.records] == [
+        (other, 2), (tenant, 3), (other, 3), (tenant, 4), (other, 4)
+    ]
+    await chainer.settle(PARTITION)
+    for name, length in ((tenant, 4), (other, 4)):
+        chain = await stored_chain(store, name)
+        assert [r.event_id for r in chain] == [f"ev-{i}" for i in range(length)]
+        assert verify(chain, name, anchor=await store.head(name)).ok
+
+
+async def test_applying_records_the_store_already_has_applies_only_the_rest(redis, kafka_log, log_topic, tenant):
+    store = AuditStore(redis, log_topic)
+    chainer = AuditChainer(store, kafka_log, kafka_log)
+    await chainer.chain(PARTITION, entries(tenant, 5))
+    await chainer.settle(PARTITION)
+    on_log = [placed async for placed in kafka_log.read(PARTITION, 0, await kafka_log.end_offset(PARTITION))]
+    assert len(on_log) == 5
+    other = AuditStore(redis, log_topic + ".replay")
+    assert await other.apply(on_log[:3]) == 3
+    # A replay overlapping what is stored: the script refuses it, the overlap is skipped.
+    assert await other.apply(on_log) == 2
+    assert await other.apply(on_log) == 0
+    assert [r async for r in other.records_in_order(tenant)] == [r for r, _ in on_log]
+    assert await other.log_offset(PARTITION) == on_log[-1][1].offset
 
 
 async def test_records_written_before_a_crash_are_recovered_from_the_log_not_written_twice(
@@ -128,6 +171,7 @@ async def test_records_written_before_a_crash_are_recovered_from_the_log_not_wri
     result = await restarted.chain(PARTITION, entries(tenant, 4))
     assert result.recovered >= 3 and result.duplicates == 3
     assert [r.sequence for r in result.records] == [4]
+    await restarted.settle(PARTITION)
     chain = await stored_chain(store, tenant)
     assert [r.sequence for r in chain] == [1, 2, 3, 4]
     assert verify(chain, tenant, anchor=await store.head(tenant)).ok
@@ -141,6 +185,7 @@ async def test_a_batch_chained_in_chunks_is_one_chain_in_the_store_and_on_the_lo
     await chunked.chain(PARTITION, entries(tenant, 2))
     result = await chunked.chain(PARTITION, entries(tenant, 2) + entries(tenant, 5, start=2))
     assert result.duplicates == 2 and [r.sequence for r in result.records] == [3, 4, 5, 6, 7]
+    await chunked.settle(PARTITION)
     chain = await stored_chain(store, tenant)
     assert [r.sequence for r in chain] == [1, 2, 3, 4, 5, 6, 7]
     assert verify(chain, tenant, anchor=await store.head(tenant)).ok
@@ -148,7 +193,7 @@ async def test_a_batch_chained_in_chunks_is_one_chain_in_the_store_and_on_the_lo
     assert on_log == chain
 
 
-async def test_a_chunk_that_fails_to_store_is_recovered_from_the_log_by_the_next_attempt(
+async def test_a_chunk_that_fails_to_store_is_recovered_from_the_log_by_the_next_batch(
     redis, kafka_log, log_topic, tenant
 ):
     store = AuditStore(redis, log_topic)
@@ -163,17 +208,69 @@ async def test_a_chunk_that_fails_to_store_is_recovered_from_the_log_by_the_next
             return await super().apply(placed, canonicals)
 
     failing = AuditChainer(StoreFailingOnce(redis, log_topic), kafka_log, kafka_log, chunk=2)
-    with pytest.raises(ConnectionError):
-        await failing.chain(PARTITION, entries(tenant, 6))
-    # The first chunk is stored; the later ones stopped behind the failed one.
-    assert (await store.head(tenant)).sequence == 2
+    # Every record is on the log, whatever storing them did: the batch is done.
+    written = await failing.chain(PARTITION, entries(tenant, 6))
+    assert [r.sequence for r in written.records] == [1, 2, 3, 4, 5, 6]
 
-    retried = await AuditChainer(store, kafka_log, kafka_log, chunk=2).chain(PARTITION, entries(tenant, 7))
+    # The next batch starts by settling: the failed store's records come from the log.
+    retried = await failing.chain(PARTITION, entries(tenant, 7))
     assert retried.recovered == 4 and retried.duplicates == 6
     assert [r.sequence for r in retried.records] == [7]
+    await failing.settle(PARTITION)
     chain = await stored_chain(store, tenant)
     assert [r.sequence for r in chain] == [1, 2, 3, 4, 5, 6, 7]
     assert verify(chain, tenant, anchor=await store.head(tenant)).ok
+
+
+async def test_a_failed_last_store_is_caught_up_by_settle(redis, kafka_log, log_topic, tenant):
+    store = AuditStore(redis, log_topic)
+
+    class StoreFailingFirst(AuditStore):
+        calls = 0
+
+        async def apply(self, placed, canonicals=None):
+            StoreFailingFirst.calls += 1
+            if StoreFailingFirst.calls == 1:
+                raise ConnectionError("Redis went away")
+            return await super().apply(placed, canonicals)
+
+    chainer = AuditChainer(StoreFailingFirst(redis, log_topic), kafka_log, kafka_log)
+    await chainer.chain(PARTITION, entries(tenant, 3))
+    assert chainer.unsettled() == [PARTITION]
+    assert await chainer.settle(PARTITION) == 3
+    assert chainer.unsettled() == []
+    chain = await stored_chain(store, tenant)
+    assert [r.sequence for r in chain] == [1, 2, 3]
+    assert verify(chain, tenant, anchor=await store.head(tenant)).ok
+
+
+async def test_the_next_batch_waits_for_the_last_chunk_of_the_previous_one_to_be_stored(
+    redis, kafka_log, log_topic, tenant
+):
+    stored = AuditStore(redis, log_topic)
+    released = asyncio.Event()
+
+    class SlowStore(AuditStore):
+        async def apply(self, placed, canonicals=None):
+            await released.wait()
+            return await super().apply(placed, canonicals)
+
+    chainer = AuditChainer(SlowStore(redis, log_topic), kafka_log, kafka_log, chunk=2)
+    first = await chainer.chain(PARTITION, entries(tenant, 3))
+    # On the log and acknowledged, not stored yet.
+    assert [r.sequence for r in first.records] == [1, 2, 3]
+    assert (await stored.head(tenant)).sequence == 0
+    second = asyncio.create_task(chainer.chain(PARTITION, entries(tenant, 3) + entries(tenant, 2, start=3)))
+    await asyncio.sleep(0.2)
+    assert not second.done()  # it cannot read heads before the first batch is stored
+    released.set()
+    result = await second
+    assert result.duplicates == 3 and result.recovered == 0
+    assert [r.sequence for r in result.records] == [4, 5]
+    await chainer.settle(PARTITION)
+    chain = await stored_chain(stored, tenant)
+    assert [r.sequence for r in chain] == [1, 2, 3, 4, 5]
+    assert verify(chain, tenant, anchor=await stored.head(tenant)).ok
 
 
 async def test_an_entry_no_chain_can_hold_is_rejected_and_the_rest_are_chained(redis, kafka_log, log_topic, tenant):
@@ -184,11 +281,14 @@ async def test_an_entry_no_chain_can_hold_is_rejected_and_the_rest_are_chained(r
     assert [index for index, _ in result.rejected] == [1]
     assert "float" in result.rejected[0][1]
     assert [r.event_id for r in result.records] == ["ev-0", "ev-2"]
+    await chainer.settle(PARTITION)
 
 
 async def test_verify_names_the_first_edited_or_missing_record_of_the_store(redis, kafka_log, log_topic, tenant):
     store = AuditStore(redis, log_topic)
-    await AuditChainer(store, kafka_log, kafka_log).chain(PARTITION, entries(tenant, 5))
+    chainer = AuditChainer(store, kafka_log, kafka_log)
+    await chainer.chain(PARTITION, entries(tenant, 5))
+    await chainer.settle(PARTITION)
     key = store.records_key(tenant)
 
     original = await redis.hget(key, "3")
@@ -213,3 +313,61 @@ async def test_verify_names_the_first_edited_or_missing_record_of_the_store(redi
     await redis.hdel(key, "5")
     report = verify(await stored_chain(store, tenant), tenant, anchor=await store.head(tenant))
     assert (report.problem.kind, report.problem.sequence) == (ProblemKind.TRUNCATED, 5)
+
+
+async def test_the_worker_stores_what_a_failed_background_store_left_once_the_intake_is_idle(
+    redis, kafka_log, log_topic, tenant
+):
+    settings = Settings()
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    intake_topic = f"test.audit.intake.{uuid.uuid4().hex[:10]}.v1"
+    admin.create_topics([NewTopic(intake_topic, num_partitions=2, replication_factor=1)])
+    producer = new_producer(settings.kafka_bootstrap, "test-audit-chain-intake")
+    await producer.start()
+
+    class StoreFailingFirst(AuditStore):
+        calls = 0
+
+        async def apply(self, placed, canonicals=None):
+            StoreFailingFirst.calls += 1
+            if StoreFailingFirst.calls == 1:
+                raise ConnectionError("Redis went away")
+            return await super().apply(placed, canonicals)
+
+    store = AuditStore(redis, log_topic)
+    worker = ChainWorker(
+        settings.kafka_bootstrap,
+        AuditChainer(StoreFailingFirst(redis, log_topic), kafka_log, kafka_log),
+        producer,
+        intake_topic=intake_topic,
+        group_id=f"test-chain-{uuid.uuid4().hex[:10]}",
+    )
+    try:
+        for entry in entries(tenant, 4):
+            await producer.send_and_wait(
+                intake_topic, entry.SerializeToString(), key=tenant.encode(), partition=PARTITION,
+                headers=Envelope.for_topic(
+                    AUDIT_INTAKE, source="test", subject=tenant, tenant_id=tenant, time=T0, event_id=entry.event_id
+                ).to_headers(),
+            )
+        await worker.start()
+        running = asyncio.create_task(worker.run())
+        try:
+            # The one batch's store fails and no more intake comes: the idle worker
+            # catches up from the log, where the records are.
+            for _ in range(300):
+                if (await store.head(tenant)).sequence == 4:
+                    break
+                await asyncio.sleep(0.05)
+            chain = await stored_chain(store, tenant)
+            assert [r.sequence for r in chain] == [1, 2, 3, 4]
+            assert verify(chain, tenant, anchor=await store.head(tenant)).ok
+            assert StoreFailingFirst.calls >= 2
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await worker.stop()
+    finally:
+        await producer.stop()
+        admin.delete_topics([intake_topic])
+        admin.close()

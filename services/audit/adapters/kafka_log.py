@@ -22,7 +22,7 @@ from aiokafka.structs import OffsetAndMetadata
 from dealpulse.audit.v1 import events_pb2 as events
 from kernel.envelope import Envelope, EnvelopeError, dead_letter_headers, decode, deterministic_event_id
 from kernel.topics import AUDIT_INTAKE, AUDIT_RECORD
-from services.audit.adapters.chainer import AuditChainer
+from services.audit.adapters.chainer import YIELD_EVERY, AuditChainer
 from services.audit.adapters.messages import record_from_proto, record_with_entry
 from services.audit.adapters.store import LogPosition
 from services.audit.domain.audit_log import AuditRecord
@@ -31,7 +31,11 @@ log = logging.getLogger(__name__)
 
 SOURCE = "dealpulse/audit"
 CHAIN_GROUP = "dealpulse-audit-chain"
-CHAIN_BATCH_BYTES = 512 * 1024
+# One record batch per chunk of the chainer (1,000 records of ~550 bytes with their
+# headers): the producer keeps one batch in flight per partition, so a chunk that
+# spilled into a second batch waited a whole acknowledgement before it was handed
+# over. Below the broker's default message.max.bytes (1,048,588).
+CHAIN_BATCH_BYTES = 1_000_000
 MAX_RETRY_DELAY_SECONDS = 5.0
 
 
@@ -68,7 +72,13 @@ def record_headers_template() -> RecordHeaders:
 
 
 def _ce_time(moment: datetime) -> bytes:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z").encode()
+    """`Envelope.to_headers`' spelling of the time (isoformat: microseconds only when
+    not zero), laid out by hand: it runs per record."""
+    utc = moment if moment.tzinfo is timezone.utc else moment.astimezone(timezone.utc)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+    if utc.microsecond:
+        text = "%s.%06d" % (text, utc.microsecond)
+    return (text + "Z").encode()
 
 
 async def _positions(partition: int, sent: list[tuple[asyncio.Future, int]]) -> list[LogPosition]:
@@ -154,7 +164,7 @@ class ChainWorker:
         *,
         intake_topic: str = AUDIT_INTAKE.name,
         group_id: str = CHAIN_GROUP,
-        max_batch: int = 2000,
+        max_batch: int = 5000,
     ) -> None:
         self._chainer = chainer
         self._producer = producer
@@ -174,6 +184,12 @@ class ChainWorker:
         await self._consumer.start()
 
     async def stop(self) -> None:
+        for partition in self._chainer.unsettled():
+            try:
+                await self._chainer.settle(partition)
+            except Exception:
+                # On the log already: whoever owns the partition next stores them.
+                log.exception("could not store the last audit records of log partition %d", partition)
         await self._consumer.stop()
 
     async def run(self) -> None:
@@ -182,10 +198,19 @@ class ChainWorker:
             for tp, messages in batches.items():
                 if messages:
                     await self._retrying(f"chaining {tp.topic}@{tp.partition}", lambda: self._chain(tp, messages))
+            if not batches:
+                # Idle: make sure the last records written are stored (a failed
+                # background store is caught up from the log) before more intake comes.
+                for partition in self._chainer.unsettled():
+                    await self._retrying(
+                        f"storing audit records of log partition {partition}", lambda: self._chainer.settle(partition)
+                    )
 
     async def _chain(self, tp: TopicPartition, messages) -> None:
         entries, encoded, sources = [], [], []
-        for message in messages:
+        for position, message in enumerate(messages, 1):
+            if position % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # see YIELD_EVERY
             try:
                 envelope, entry = decode(events.AuditEntry, message.value, message.headers)
                 if envelope.tenant_id != entry.tenant_id:
@@ -201,7 +226,11 @@ class ChainWorker:
             await self._dead_letter(sources[index], f"cannot chain: {reason}")
         self.chained += len(result.records)
         if result.recovered:
-            log.warning("applied %d audit records written before a crash (partition %d)", result.recovered, tp.partition)
+            log.warning(
+                "applied %d audit records from the log that the store lacked (partition %d)",
+                result.recovered,
+                tp.partition,
+            )
         try:
             await self._consumer.commit({tp: OffsetAndMetadata(messages[-1].offset + 1, "")})
         except (CommitFailedError, IllegalStateError) as exc:
@@ -248,7 +277,7 @@ def new_producer(
     over acks=1, and in production (replication 3, min.insync.replicas 2) it is what
     makes an acknowledged audit entry survive the loss of the leader — the promise
     behind "never an unaudited decision". The chain writer's producer builds large
-    batches (within the broker's 1 MiB message limit)."""
+    batches (`CHAIN_BATCH_BYTES`, within the broker's 1 MiB message limit)."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",

@@ -8,7 +8,7 @@ the topic or the store verifies.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -46,8 +46,18 @@ def timestamp(moment: datetime) -> Timestamp:
     return stamp
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Timestamp's documented range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
+
+
 def moment(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=timezone.utc)
+    """`stamp.ToDatetime(tzinfo=timezone.utc)` (ValueError out of range), without
+    its detour through a time zone conversion: this runs per chained entry."""
+    seconds, nanos = stamp.seconds, stamp.nanos
+    if not (_MIN_SECONDS <= seconds <= _MAX_SECONDS and 0 <= nanos < 1_000_000_000):
+        raise ValueError(f"Timestamp {seconds}s {nanos}ns is outside the valid range")
+    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
 
 
 def json_text(value: JsonValue) -> str:
@@ -59,7 +69,15 @@ def json_value(text: str, name: str) -> JsonValue:
     if not text:
         return None
     try:
-        value = _DECODER.decode(text)
+        # What `_DECODER.decode` does for text that is one JSON value with no
+        # whitespace around it (as `json_text` writes it), minus its Python-level
+        # steps; anything else goes the whole way, errors included.
+        try:
+            value, end = _DECODER.scan_once(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            value = _DECODER.decode(text)
     except ValueError as exc:
         raise InvalidCommand(name, f"is not JSON: {exc}") from None
     check_json_value(value, name)
@@ -109,6 +127,10 @@ def draft_from_entry(entry: events.AuditEntry) -> AuditDraft:
     if entry.HasField("decision"):
         d = entry.decision
         decision = PermissionDecision(d.allowed, d.rule_id, d.policy_id, d.policy_version)
+    try:
+        occurred_at = moment(entry.occurred_at)
+    except ValueError as exc:
+        raise InvalidCommand("occurred_at", str(exc)) from None
     return AuditDraft(
         tenant_id=entry.tenant_id,
         event_id=entry.event_id,
@@ -119,7 +141,7 @@ def draft_from_entry(entry: events.AuditEntry) -> AuditDraft:
         field=entry.field,
         before=json_value(entry.before_json, "before_json"),
         after=json_value(entry.after_json, "after_json"),
-        occurred_at=moment(entry.occurred_at),
+        occurred_at=occurred_at,
         source=source_from_proto(entry.source),
         reason=entry.reason,
         decision=decision,

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 
@@ -38,17 +38,38 @@ from services.audit.domain.audit_log import (
 _PREFIX = "dealpulse:audit"
 SCAN_CHUNK = 500
 
-# Grouped small writes applied in one call: ARGV[1] is {"hset": {key: [field,
-# value, ...]}, "zadd": {key: [score, member, ...]}, "set": {key: value}}. Arguments
-# go in slices (Lua's unpack has a stack limit). The keys are the payload's, not
-# KEYS[]: a single Redis, not a cluster.
+# A batch applied in one call (a script runs atomically). ARGV[1] is {"after":
+# {offset key: offset}, "records": [[key, [field, size, field, size, ...]], ...],
+# "hset": {key: [field, value, ...]}, "zadd": {key: [score, member, ...]}, "set":
+# {key: value}}; ARGV[2] is the records' values back to back, in the order "records"
+# lists them with their sizes, so they are neither escaped into the JSON nor packed
+# as one redis-py argument each. Nothing is written, and 0 returned, if a
+# partition's stored offset is past its "after" (the offset before the batch's
+# first record there): the batch overlaps what is stored. Arguments go in slices
+# (Lua's unpack has a stack limit). The keys are the payload's, not KEYS[]: a single
+# Redis, not a cluster.
 _APPLY_BATCH = """
 local batch = cjson.decode(ARGV[1])
+for key, highest in pairs(batch.after) do
+  if tonumber(redis.call('GET', key) or '-1') > highest then return 0 end
+end
+local values = ARGV[2]
 local SLICE = 4000
 local function each_slice(command, key, args)
   for i = 1, #args, SLICE do
     redis.call(command, key, unpack(args, i, math.min(i + SLICE - 1, #args)))
   end
+end
+local at = 1
+for _, group in ipairs(batch.records) do
+  local layout, args = group[2], {}
+  for i = 1, #layout, 2 do
+    local size = layout[i + 1]
+    args[i] = layout[i]
+    args[i + 1] = string.sub(values, at, at + size - 1)
+    at = at + size
+  end
+  each_slice('HSET', group[1], args)
 end
 for key, args in pairs(batch.hset) do each_slice('HSET', key, args) end
 for key, args in pairs(batch.zadd) do each_slice('ZADD', key, args) end
@@ -57,8 +78,8 @@ return 1
 """
 
 
-@dataclass(frozen=True)
-class LogPosition:
+class LogPosition(NamedTuple):
+    # A tuple, not a dataclass: the chain writer makes one per record.
     partition: int
     offset: int
 
@@ -118,6 +139,21 @@ class AuditStore:
         raw = await self._redis.hmget(self._key(tenant, "ids"), event_ids)
         return {event_id: int(seq) for event_id, seq in zip(event_ids, raw) if seq is not None}
 
+    async def chained_of_tenants(self, event_ids: dict[str, list[str]]) -> dict[str, set[str]]:
+        """Tenant → which of its `event_ids[tenant]` are already chained; one round trip
+        however many tenants a batch holds."""
+        asked = [(tenant, ids) for tenant, ids in event_ids.items() if ids]
+        if not asked:
+            return {tenant: set() for tenant in event_ids}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for tenant, ids in asked:
+                pipe.hmget(self._key(tenant, "ids"), ids)
+            answers = await pipe.execute()
+        found = {tenant: set() for tenant in event_ids}
+        for (tenant, ids), raw in zip(asked, answers):
+            found[tenant] = {event_id for event_id, seq in zip(ids, raw) if seq is not None}
+        return found
+
     async def log_offset(self, partition: int) -> int:
         """The offset of the last record of `partition` the store reflects; -1 for none."""
         raw = await self._redis.get(self._offset_key(partition))
@@ -131,50 +167,72 @@ class AuditStore:
         `canonicals`, when given, are the records' canonical bytes from chaining them
         (the stored form is derived from them, not serialised again).
         Returns how many were applied."""
-        if not placed:
-            return 0
-        partitions = sorted({at.partition for _, at in placed})
-        offsets = dict(zip(partitions, await self._redis.mget([self._offset_key(p) for p in partitions])))
-        offsets = {p: int(o) if o is not None else -1 for p, o in offsets.items()}
-        stored: dict[str, dict[str, bytes]] = defaultdict(dict)
+        # First as if none were stored yet, which is what the chain writer's fresh
+        # records always are: one round trip. The script refuses a batch that overlaps
+        # what is stored; then the stored offsets are read and the overlap skipped.
+        stored_offsets: dict[int, int] | None = None
+        while True:
+            batch = self._batch(placed, canonicals, stored_offsets)
+            if batch is None:
+                return 0
+            payload, values, applied = batch
+            if await self._apply_batch(args=[payload, values]):
+                return applied
+            partitions = sorted({at.partition for _, at in placed})
+            raw = await self._redis.mget([self._offset_key(p) for p in partitions])
+            stored_offsets = {p: int(o) if o is not None else -1 for p, o in zip(partitions, raw)}
+
+    def _batch(
+        self,
+        placed: list[tuple[AuditRecord, LogPosition]],
+        canonicals: list[bytes] | None,
+        stored_offsets: dict[int, int] | None,
+    ) -> tuple[str, bytes, int] | None:
+        """The script's arguments for the records past `stored_offsets` (all when
+        None) and how many those are; None when there are none."""
+        # Per records key: [field, size, ...] and the values, in the same order.
+        stored: dict[str, tuple[list[str | int], list[bytes]]] = defaultdict(lambda: ([], []))
         hset: dict[str, list[str]] = defaultdict(list)
         zadd: dict[str, list[str]] = defaultdict(list)
         heads: dict[str, AuditRecord] = {}
+        after: dict[int, int] = {}
         moved: dict[int, int] = {}
-        applied = 0
         for index, (record, at) in enumerate(placed):
-            if at.offset <= offsets[at.partition]:
+            partition, offset = at
+            if stored_offsets is not None and offset <= stored_offsets[partition]:
                 continue
-            offsets[at.partition] = moved[at.partition] = at.offset
-            applied += 1
+            if partition not in after:
+                after[partition] = offset - 1
+            moved[partition] = offset
             tenant, seq = record.tenant_id, str(record.sequence)
             # The keys `_key` would build, joined by hand (this runs per record).
             prefix = f"{_PREFIX}:{tenant}:"
-            stored[prefix + "records"][seq] = (
-                record_json(record) if canonicals is None else stored_json(record, canonicals[index])
-            )
+            value = record_json(record) if canonicals is None else stored_json(record, canonicals[index])
+            layout, values = stored[prefix + "records"]
+            layout += (seq, len(value))
+            values.append(value)
             hset[prefix + "ids"] += (record.event_id, seq)
             zadd[f"{prefix}by-entity:{record.entity_type}:{record.entity_id}"] += (seq, seq)
             zadd[f"{prefix}by-actor:{record.actor_id}"] += (seq, seq)
             zadd[f"{prefix}by-field:{record.field}"] += (seq, seq)
             zadd[prefix + "by-time"] += (str(_ms(record)), seq)
             heads[tenant] = record
-        if not applied:
-            return 0
+        if not heads:
+            return None
         for tenant, record in heads.items():
             hset[self._heads_key()] += (tenant, json.dumps({"sequence": record.sequence, "hash": record.hash}))
-        # One transaction of a few commands, each key written once: redis-py spends far
-        # more packing and parsing a command than Redis spends running it, and a batch
-        # touches a key per entity, so the small writes go in one script call. The
-        # records themselves go as plain HSETs, not inside the script's JSON, where
-        # every one would be escaped and parsed a second time.
-        payload = {"hset": hset, "zadd": zadd, "set": {self._offset_key(p): str(o) for p, o in moved.items()}}
-        async with self._redis.pipeline(transaction=True) as tx:
-            for key, mapping in stored.items():
-                tx.hset(key, mapping=mapping)
-            await self._apply_batch(args=[json.dumps(payload, ensure_ascii=False)], client=tx)
-            await tx.execute()
-        return applied
+        # One script call, each key written once: redis-py spends far more packing and
+        # parsing a command (or an argument) than Redis spends running it, and a batch
+        # touches a key per entity.
+        payload = {
+            "after": {self._offset_key(p): highest for p, highest in after.items()},
+            "records": [[key, layout] for key, (layout, _) in stored.items()],
+            "hset": hset,
+            "zadd": zadd,
+            "set": {self._offset_key(p): str(o) for p, o in moved.items()},
+        }
+        values = b"".join(b"".join(values) for _, values in stored.values())
+        return json.dumps(payload, ensure_ascii=False), values, sum(len(layout) // 2 for layout, _ in stored.values())
 
     # --- reading ----------------------------------------------------------------------
     async def record(self, tenant: str, sequence: int) -> AuditRecord | None:

@@ -1,9 +1,10 @@
+import uuid
 from datetime import datetime, timezone
 
 import pytest
 
 from dealpulse.actions.v1 import events_pb2 as events
-from kernel.envelope import Envelope, EnvelopeError, decode, dead_letter_headers, deterministic_event_id
+from kernel.envelope import _ID_NAMESPACE, Envelope, EnvelopeError, decode, dead_letter_headers, deterministic_event_id
 from kernel.topics import ALERT_RAISED, OPPORTUNITY
 
 T = datetime(2026, 11, 27, 8, 30, tzinfo=timezone.utc)
@@ -72,3 +73,9 @@ def test_dead_letter_headers_keep_the_original_and_say_why():
 def test_deterministic_ids():
     assert deterministic_event_id("a", "b") == deterministic_event_id("a", "b")
     assert deterministic_event_id("a", "b") != deterministic_event_id("ab")
+
+
+@pytest.mark.parametrize("parts", [("a", "b"), ("audit-record", "acme", "17"), ("客户", "😀", ""), ()])
+def test_deterministic_ids_are_the_uuid5_ids_already_issued(parts):
+    # Ids issued before the hand-written form must stay the ids of the same facts.
+    assert deterministic_event_id(*parts) == str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join(parts)))
