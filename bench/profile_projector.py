@@ -10,11 +10,12 @@ deadline set, then:
   3. the same stream under cProfile: top functions, and the share of wall time spent
      waiting in the event loop's selector (I/O: Redis round trips and AOF fsync);
   4. micro-benchmarks on the same machine: a Redis GET vs SET round trip (SET pays the
-     `appendfsync always` fsync) and an acks=all `send_and_wait` on `bench.latency.v1`
-     (what each awaited publish in the sweeper and the alert path costs);
-  5. the stall path alone: K opportunities opened, a `StallSweeper` on a fixed clock
-     49 h ahead and then the projector raising the alerts, both publishing for real
-     (acks=all aiokafka) but redirected to `bench.latency.v1`: deadlines/s and alerts/s.
+     `appendfsync always` fsync) and an acks=all `send_and_wait` on `bench.latency.v1`;
+  5. the stall path alone (`--stall-only` runs just this): K opportunities opened, a
+     `StallSweeper` on a fixed clock 49 h ahead and then the projector raising the
+     alerts in batches of 500 (`on_opportunity_batch`), both publishing for real through
+     a `BatchPublisher` (acks=all) redirected to `bench.latency.v1`: deadlines/s,
+     alerts/s and CPU per alert (`--profile-stall`: the raising under cProfile).
 Starts no workload (no lock needed); deletes its Redis keys at the end.
 """
 
@@ -27,6 +28,7 @@ import io
 import pstats
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from aiokafka import AIOKafkaProducer
@@ -39,11 +41,15 @@ from kernel.clock import FixedClock
 from kernel.config import Settings
 from kernel.deadlines import DeadlineStore
 from kernel.envelope import Envelope
-from kernel.kafka import EventPublisher
+from kernel.kafka import BatchPublisher, EventPublisher, OutgoingEvent
+from kernel.topics import OPPORTUNITY, TopicSpec
 from bench.generator import openings
 from dealpulse.actions.v1 import events_pb2 as events
-from services.actions.adapters.projector import ActionsProjector, StallSweeper
+from services.actions.adapters.projector import STALL_CLAIM, ActionsProjector, StallSweeper
 from services.actions.adapters.read_models import ActionsReadModel, Position
+
+# Events per apply in the stall path, as the worker's agent takes them.
+BATCH = 500
 
 
 async def _stub_send(topic, key, value, headers):
@@ -122,10 +128,18 @@ async def main(args: argparse.Namespace) -> None:
     redis = Redis.from_url(settings.redis_url)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     tenants = [f"bench-prof-{stamp}-a", f"bench-prof-{stamp}-b"]
-    deadline_names = [f"bench.profile.{stamp}"]
+    # Private timer sets: escalations armed in the shared `actions.escalation` set would
+    # be fired by a running stack's worker.
+    deadline_names = [f"bench.profile.{stamp}", f"bench.profile.{stamp}.escalation"]
     publisher = EventPublisher(_stub_send, "dealpulse/bench")
-    projector = ActionsProjector(ActionsReadModel(redis), DeadlineStore(redis, deadline_names[0]), publisher)
+    escalation = DeadlineStore(redis, deadline_names[1])
+    projector = ActionsProjector(ActionsReadModel(redis), DeadlineStore(redis, deadline_names[0]), publisher, escalation)
     try:
+        if args.stall_only:
+            tenants.append(f"bench-prof-{stamp}-c")
+            deadline_names.append(f"bench.profile.{stamp}.stall")
+            await stall_path(settings, redis, tenants[-1], deadline_names[-1], escalation, args)
+            return
         # 1 + 2: plain run.
         stream = _stream(tenants[0], args.seed, args.events, args.opportunities)
         sizes: dict[str, list[float]] = defaultdict(list)
@@ -199,52 +213,84 @@ async def main(args: argparse.Namespace) -> None:
         # 5: the stall path alone.
         tenants.append(f"bench-prof-{stamp}-c")
         deadline_names.append(f"bench.profile.{stamp}.stall")
-        await stall_path(settings, redis, tenants[-1], deadline_names[-1], args)
+        await stall_path(settings, redis, tenants[-1], deadline_names[-1], escalation, args)
     finally:
         deleted = await _cleanup(redis, tenants, deadline_names)
         print(f"(deleted {deleted} Redis keys of the profile run)")
         await redis.aclose()
 
 
-async def stall_path(settings: Settings, redis: Redis, tenant: str, deadline_name: str, args) -> None:
+async def stall_path(
+    settings: Settings, redis: Redis, tenant: str, deadline_name: str, escalation: DeadlineStore, args
+) -> None:
+    """The worker's stall path without Faust: a `StallSweeper` and the projector's batch
+    apply, both publishing through a `BatchPublisher` (acks=all) redirected to
+    `bench.latency.v1`; wall and CPU time per alert, and a cProfile of the apply."""
     org = generate_org(args.seed, [tenant], OrgShape(opportunities=args.stalled))
     now = datetime.now(timezone.utc)
     stall = DeadlineStore(redis, deadline_name)
-    opener = ActionsProjector(ActionsReadModel(redis), stall, EventPublisher(_stub_send, "dealpulse/bench"))
-    for offset, record in enumerate(openings(org, now, args.seed)):
-        await opener.on_opportunity_event(record.envelope(), record.payload, Position(0, offset))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=0)
+    read_model = ActionsReadModel(redis)
+    opener = ActionsProjector(read_model, stall, EventPublisher(_stub_send, "dealpulse/bench"), escalation)
+    opened = [(r.envelope(), r.payload, Position(0, i)) for i, r in enumerate(openings(org, now, args.seed))]
+    for start in range(0, len(opened), BATCH):
+        await opener.on_opportunity_batch(opened[start : start + BATCH], _reject)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=2, max_batch_size=512 * 1024
+    )
     await producer.start()
-    captured: list[tuple[bytes, bytes, list]] = []
+    batches = BatchPublisher(producer, "dealpulse/bench")
+    captured: list[OutgoingEvent] = []
 
-    async def redirected(topic, key, value, headers):
-        if topic.startswith("actions.opportunity"):
-            captured.append((key, value, headers))
-        metadata = await producer.send_and_wait(PROBE_TOPIC, value=value, key=key, headers=headers)
-        return metadata.partition, metadata.offset
+    probes: dict[str, TopicSpec] = {}
+
+    async def redirected(outgoing):
+        captured.extend(e for e in outgoing if e.spec is OPPORTUNITY)
+        for e in outgoing:
+            if e.spec.name not in probes:
+                probes[e.spec.name] = replace(e.spec, name=PROBE_TOPIC)
+        return await batches.publish([replace(e, spec=probes[e.spec.name]) for e in outgoing])
 
     try:
         clock = FixedClock(now + timedelta(hours=49))
-        sweeper = StallSweeper(stall, EventPublisher(redirected, "dealpulse/bench"), clock)
-        started = time.perf_counter()
+        sweeper = StallSweeper(stall, EventPublisher(_stub_send, "dealpulse/bench"), clock, publish_all=redirected)
+        started, cpu = time.perf_counter(), time.process_time()
         while await sweeper.sweep():
             pass
-        swept = time.perf_counter() - started
-        raiser = ActionsProjector(ActionsReadModel(redis), stall, EventPublisher(redirected, "dealpulse/bench"))
-        started = time.perf_counter()
-        base = len(captured) + 10
-        for i, (key, value, headers) in enumerate(captured):
-            envelope = Envelope.from_headers(headers)
-            await raiser.on_opportunity_event(envelope, events.OpportunityEvent.FromString(value), Position(0, base + i))
-        raised = time.perf_counter() - started
+        swept, swept_cpu = time.perf_counter() - started, time.process_time() - cpu
+        raiser = ActionsProjector(
+            read_model, stall, EventPublisher(_stub_send, "dealpulse/bench"), escalation, publish_all=redirected
+        )
+        base = args.stalled + 10
+        items = [
+            (Envelope.for_topic(OPPORTUNITY, source="bench", subject=e.key, tenant_id=e.tenant_id, time=e.event_time,
+                                event_id=e.event_id), e.payload, Position(0, base + i))
+            for i, e in enumerate(captured)
+        ]
+        profiler = cProfile.Profile() if args.profile_stall else None
+        started, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        for start in range(0, len(items), BATCH):
+            await raiser.on_opportunity_batch(items[start : start + BATCH], _reject)
+        if profiler:
+            profiler.disable()
+        raised, raised_cpu = time.perf_counter() - started, time.process_time() - cpu
         alerts = len(await redis.hkeys(f"dealpulse:actions:{tenant}:alerts"))
     finally:
         await producer.stop()
-    print(f"\nstall path alone, {args.stalled} due timers (real acks=all publishes to {PROBE_TOPIC}):")
-    print(f"  sweeper: {len(captured)} expiry events in {swept:.2f}s = {len(captured) / swept:,.0f}/s "
-          f"(claim 500, then per timer: awaited publish + Lua acknowledge)")
-    print(f"  projector raising alerts: {alerts} alerts in {raised:.2f}s = {alerts / raised:,.0f}/s "
-          f"(per alert: 3 reads, 2 awaited publishes, 2 HSET, 1 SET)")
+    print(f"\nstall path alone, {args.stalled} due timers (BatchPublisher, acks=all, to {PROBE_TOPIC}):")
+    print(f"  sweeper: {len(captured)} expiry events in {swept:.2f}s = {len(captured) / swept:,.0f}/s, "
+          f"CPU {swept_cpu / len(captured) * 1e6:,.0f} us per deadline (claims of {STALL_CLAIM}, one produce and one acknowledge each)")
+    print(f"  projector raising alerts in batches of {BATCH}: {alerts} alerts in {raised:.2f}s = {alerts / raised:,.0f}/s, "
+          f"CPU {raised_cpu / alerts * 1e6:,.0f} us per alert{' (under cProfile)' if profiler else ''}")
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+        print("\n".join(out.getvalue().splitlines()[: args.top + 12]))
+
+
+async def _reject(at: Position, problem: Exception) -> None:
+    raise problem
 
 
 if __name__ == "__main__":
@@ -253,5 +299,7 @@ if __name__ == "__main__":
     parser.add_argument("--opportunities", type=int, default=250)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--stalled", type=int, default=1000, help="due stall timers for the stall-path measurement")
+    parser.add_argument("--stalled", type=int, default=2000, help="due stall timers for the stall-path measurement")
+    parser.add_argument("--profile-stall", action="store_true", help="run the stall path's alert raising under cProfile")
+    parser.add_argument("--stall-only", action="store_true", help="measure the stall path alone (step 5)")
     asyncio.run(main(parser.parse_args()))

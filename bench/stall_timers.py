@@ -89,6 +89,12 @@ def rss_kib(pid: int) -> dict[str, int]:
     return {name: int(fields[name].split()[0]) for name in ("VmRSS", "VmHWM")}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def mib(kib_or_bytes: int, unit: str = "KiB") -> float:
     return round(kib_or_bytes / (1024 if unit == "KiB" else 1024 * 1024), 1)
 
@@ -173,8 +179,11 @@ async def redis_memory(redis: Redis) -> dict:
     }
 
 
-async def burst(bootstrap: str, broker: Broker, redis: Redis, tenant: str, k: int, deadline: datetime) -> dict:
-    """Move the bench clock past the K deadlines at t0; time every alert of the tenant."""
+async def burst(
+    bootstrap: str, broker: Broker, redis: Redis, tenant: str, k: int, deadline: datetime, worker_pid: int
+) -> dict:
+    """Move the bench clock past the K deadlines at t0; time every alert of the tenant,
+    and the worker's CPU time from t0 to the last alert."""
     ends = broker.end_offsets([ALERT_RAISED.name])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100,
@@ -200,11 +209,14 @@ async def burst(bootstrap: str, broker: Broker, redis: Redis, tenant: str, k: in
         # The clock reads wall time + offset: from t0 on, it is at or past the deadline.
         t0 = time.time() + 1.0
         await redis.set(SHARED_OFFSET_KEY, deadline.timestamp() - t0)
+        await asyncio.sleep(max(0.0, t0 - time.time()))
+        cpu_at_t0 = cpu_seconds(worker_pid)
         limit = time.monotonic() + 60 + k / 20
         while len(received) < k and time.monotonic() < limit:
             if collector.done():
                 collector.result()
             await asyncio.sleep(0.02)
+        worker_cpu = cpu_seconds(worker_pid) - cpu_at_t0
         await asyncio.sleep(3.0)  # anything more would be a duplicate
         stop.set()
         await collector
@@ -223,6 +235,8 @@ async def burst(bootstrap: str, broker: Broker, redis: Redis, tenant: str, k: in
         "lateness": summary_ms(lateness),
         "within_1s": sum(x <= 1.0 for x in lateness),
         "alerts_per_s": round(k / max(lateness), 1),
+        "worker_cpu_s": round(worker_cpu, 2),
+        "worker_cpu_per_alert_us": round(worker_cpu / k * 1e6),
     }
 
 
@@ -262,7 +276,7 @@ async def run(args: argparse.Namespace) -> dict:
             log(f"worker RSS {mib(idle['VmRSS'])} MiB; raw produce->consume latency of {args.burst} records")
             result["baseline_latency"] = await raw_latency(settings.kafka_bootstrap, broker, args.burst)
             log(f"moving the bench clock past {args.burst} deadlines")
-            result["burst"] = await burst(settings.kafka_bootstrap, broker, redis, tenant, args.burst, deadline)
+            result["burst"] = await burst(settings.kafka_bootstrap, broker, redis, tenant, args.burst, deadline, worker_pid)
             after = rss_kib(worker_pid)
             result["memory"] = {
                 "worker_rss_idle_mib": mib(idle["VmRSS"]),
@@ -320,6 +334,9 @@ def write_results(result: dict) -> None:
         f"- {b['within_1s']:,} of {b['alerts']:,} alerts arrived within 1 s of the deadline; {b['duplicates']} duplicates; "
         f"{b['without_manager']} without a manager; {b['alerts_per_s']:,} alerts/s over the burst. Timers still armed "
         f"after it: {result['armed_after_burst']:,}.",
+        f"- Worker CPU from the deadline to the last alert: {b['worker_cpu_s']} s, {b['worker_cpu_per_alert_us']:,} us per "
+        f"alert (sweeper, projector and the reporting agent on the same topic; load average at the end "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).",
         f"- Raw baseline per record (send to receive) p50 {result['baseline_latency']['burst_per_record']['p50_ms']} ms; "
         f"one record at a time p50/p99 {result['baseline_latency']['one_at_a_time']['p50_ms']}/"
         f"{result['baseline_latency']['one_at_a_time']['p99_ms']} ms.",

@@ -13,6 +13,7 @@ whether the deadline still stands and de-duplicates, so the effect happens once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -45,13 +46,17 @@ return out
 
 _ACKNOWLEDGE = """
 local due, claimed, payloads = KEYS[1], KEYS[2], KEYS[3]
-local member = ARGV[1]
-redis.call('ZREM', claimed, member)
-if not redis.call('ZSCORE', due, member) then
-  redis.call('HDEL', payloads, member, member .. '\\0deadline')
+for _, member in ipairs(ARGV) do
+  redis.call('ZREM', claimed, member)
+  if not redis.call('ZSCORE', due, member) then
+    redis.call('HDEL', payloads, member, member .. '\\0deadline')
+  end
 end
-return 1
+return #ARGV
 """
+
+# Members per acknowledge script call: one call blocks Redis while it runs.
+_ACKNOWLEDGE_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -120,12 +125,25 @@ class DeadlineStore:
             for i in range(0, len(raw), 3)
         ]
 
+    def queue_changes(self, tx: Pipeline, arms: Mapping[str, tuple[datetime, bytes]], disarms: Iterable[str]) -> None:
+        """Arm and disarm many members with a handful of commands (what `queue_arm` and
+        `queue_disarm` would leave, for members that appear once: a caller applying a
+        batch passes each member's last change only)."""
+        due, claimed, payloads = self._keys
+        disarms = list(disarms)
+        if disarms:
+            tx.zrem(due, *disarms)
+            tx.zrem(claimed, *disarms)
+            tx.hdel(payloads, *disarms, *(f"{member}\0deadline" for member in disarms))
+        if arms:
+            tx.zadd(due, {member: _ms(deadline) for member, (deadline, _) in arms.items()})
+            tx.hset(payloads, mapping={member: payload for member, (_, payload) in arms.items()})
+            tx.zrem(claimed, *arms)
+
     async def acknowledge(self, *members: str) -> None:
         """The expiry events are safely produced: forget the claims (not newer armings)."""
-        async with self._redis.pipeline(transaction=False) as batch:
-            for member in members:
-                await self._acknowledge(keys=list(self._keys), args=[member], client=batch)
-            await batch.execute()
+        for start in range(0, len(members), _ACKNOWLEDGE_CHUNK):
+            await self._acknowledge(keys=list(self._keys), args=list(members[start : start + _ACKNOWLEDGE_CHUNK]))
 
     async def armed_count(self) -> int:
         return await self._redis.zcard(self._keys[0])

@@ -91,11 +91,12 @@ def build_worker(settings: Settings) -> faust.App:
     lead_response = DeadlineStore(redis, LEAD_RESPONSE_DEADLINES)
     touch_alerts = DeadlineStore(redis, TOUCH_ALERT_OUTBOX)
     lead_projector = LeadProjector(read_model, leads, lead_response, publisher)
+    publish_all = streams.batch_publisher(app, SOURCE).publish
     streams.install(
         app,
-        ActionsProjector(read_model, stall, publisher, escalation),
-        StallSweeper(stall, publisher, clock),
-        EscalationSweeper(escalation, publisher, clock),
+        ActionsProjector(read_model, stall, publisher, escalation, publish_all=publish_all),
+        StallSweeper(stall, publisher, clock, publish_all=publish_all),
+        EscalationSweeper(escalation, publisher, clock, publish_all=publish_all),
         LeadResponseSweeper(lead_response, publisher, clock),
         TouchAlertSweeper(touch_alerts, publisher, clock),
         activity_handlers=(lead_projector.on_activity_event, DuplicateTouchDetector(read_model, leads, touch_alerts).on_activity_event),

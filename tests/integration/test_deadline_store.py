@@ -76,3 +76,33 @@ async def test_armed_deadlines_survive_a_redis_restart():
         assert await DeadlineStore(client, name).deadline_of("t/a") == T0
     finally:
         await client.aclose()
+
+
+async def test_queued_changes_arm_and_disarm_many_members_in_one_transaction(redis):
+    deadlines = store(redis)
+    for member in ("t/a", "t/b", "t/c"):
+        await deadlines.arm(member, T0, b"old")
+    claimed = await deadlines.claim_due(T0, limit=10, lease_seconds=5)
+    assert len(claimed) == 3
+    async with redis.pipeline(transaction=True) as tx:
+        deadlines.queue_changes(tx, {"t/a": (T0 + 10 * S, b"new"), "t/d": (T0 + 20 * S, b"d")}, ["t/b"])
+        await tx.execute()
+    await deadlines.acknowledge("t/a", "t/b", "t/c")  # the firings in flight complete late
+    assert await deadlines.deadline_of("t/b") is None
+    assert await deadlines.armed_count() == 2
+    # Re-armed members left the claim; the lease of the others runs out with nothing to fire.
+    assert await deadlines.claim_due(T0 + 6 * S, limit=10, lease_seconds=5) == []
+    due = await deadlines.claim_due(T0 + 20 * S, limit=10, lease_seconds=5)
+    assert sorted((d.member, d.payload) for d in due) == [("t/a", b"new"), ("t/d", b"d")]
+
+
+async def test_acknowledging_more_members_than_one_script_call_takes(redis):
+    deadlines = store(redis)
+    members = [f"t/{i}" for i in range(2500)]
+    async with redis.pipeline(transaction=True) as tx:
+        deadlines.queue_changes(tx, {m: (T0, b"x") for m in members}, [])
+        await tx.execute()
+    assert len(await deadlines.claim_due(T0, limit=3000, lease_seconds=5)) == 2500
+    await deadlines.acknowledge(*members)
+    assert await deadlines.claim_due(T0 + 60 * S, limit=3000, lease_seconds=5) == []
+    assert await deadlines.armed_count() == 0

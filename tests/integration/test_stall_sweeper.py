@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from kernel.clock import FixedClock
 from kernel.deadlines import DeadlineStore
-from services.actions.adapters.projector import DeadlineSweeper
+from dealpulse.actions.v1 import events_pb2 as events
+from services.actions.adapters.projector import DeadlineSweeper, StallSweeper
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
 
@@ -49,3 +50,43 @@ async def test_a_sweep_whose_fires_fail_stops_and_leaves_the_claims_to_their_lea
 
 async def _noop() -> None:
     return None
+
+
+async def test_a_stall_sweep_publishes_a_claims_expiry_events_together_with_deterministic_ids(redis):
+    deadlines = DeadlineStore(redis, f"test.sweep.{uuid.uuid4().hex}")
+    for i in range(5):
+        await deadlines.arm(f"t/o{i}", T0, events.StallDeadlineReached(stage="lead").SerializeToString())
+    calls = []
+
+    async def publish_all(outgoing):
+        calls.append(list(outgoing))
+
+    sweeper = StallSweeper(deadlines, None, FixedClock(T0), batch=10, publish_all=publish_all)
+    assert await sweeper.sweep() == 5
+    (published,) = calls
+    assert sorted(e.key for e in published) == [f"t/o{i}" for i in range(5)]
+    assert {e.spec.name for e in published} == {"actions.opportunity.v1"}
+    assert all(e.payload.stall_deadline_reached.stage == "lead" for e in published)
+    again = DeadlineStore(redis, f"test.sweep.{uuid.uuid4().hex}")
+    await again.arm("t/o0", T0, events.StallDeadlineReached(stage="lead").SerializeToString())
+    calls.clear()
+    await StallSweeper(again, None, FixedClock(T0), publish_all=publish_all).sweep()
+    assert calls[0][0].event_id == next(e.event_id for e in published if e.key == "t/o0")
+
+
+async def test_a_failed_batch_publish_leaves_the_whole_claim_to_its_lease(redis):
+    deadlines = DeadlineStore(redis, f"test.sweep.{uuid.uuid4().hex}")
+    for i in range(4):
+        await deadlines.arm(f"t/{i}", T0, b"")
+
+    async def failing(outgoing):
+        raise ConnectionError("broker away")
+
+    assert await StallSweeper(deadlines, None, FixedClock(T0), publish_all=failing).sweep() == 0
+    fired = []
+
+    async def recording(outgoing):
+        fired.extend(outgoing)
+
+    later = StallSweeper(deadlines, None, FixedClock(T0 + timedelta(seconds=31)), publish_all=recording)
+    assert await later.sweep() == 4 and len(fired) == 4

@@ -37,16 +37,20 @@ def kind_to_proto(kind: ActionKind) -> int:
     return _KIND_TO_PROTO[kind]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def timestamp(moment: datetime | None) -> Timestamp | None:
+    # Whole seconds from the epoch by integer arithmetic: exact, and several times
+    # cheaper than Timestamp.FromDatetime on the stream worker's hot path.
     if moment is None:
         return None
-    stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(timezone.utc))
-    return stamp
+    since = moment - _EPOCH
+    return Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def moment(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=timezone.utc)
+    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 def action_recorded(action_id: str, kind: ActionKind, evidence: Evidence, verdict: Verdict) -> events.ActionRecorded:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -153,17 +153,25 @@ class ActionsReadModel:
         raw = await self._redis.get(self.key(tenant, "opportunity", opportunity_id))
         return state_from_json(raw) if raw else None
 
-    async def opportunity_and_policy(
-        self, tenant: str, opportunity_id: str
-    ) -> tuple[tuple[OpportunityState, Position] | None, ProcessPolicy]:
-        """What applying an opportunity event needs, in one round trip."""
-        raw_state, raw_policy = await self._redis.mget(
-            self.key(tenant, "opportunity", opportunity_id), self.key(tenant, "policy", "process")
+    async def opportunities_and_policies(
+        self, opportunities: Iterable[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], tuple[OpportunityState, Position]], dict[str, ProcessPolicy]]:
+        """What applying a batch of opportunity events needs, in one round trip: the
+        stored (tenant, opportunity id) states and each of their tenants' policy."""
+        opportunities = list(dict.fromkeys(opportunities))
+        tenants = list(dict.fromkeys(tenant for tenant, _ in opportunities))
+        raws = await self._redis.mget(
+            [self.key(t, "opportunity", o) for t, o in opportunities] + [self.key(t, "policy", "process") for t in tenants]
         )
-        return (state_from_json(raw_state) if raw_state else None), _policy_from_json(raw_policy)
+        states = {pair: state_from_json(raw) for pair, raw in zip(opportunities, raws) if raw}
+        policies = {tenant: _policy_from_json(raw) for tenant, raw in zip(tenants, raws[len(opportunities) :])}
+        return states, policies
 
     def queue_opportunity(self, tx: Pipeline, state: OpportunityState, at: Position) -> None:
         tx.set(self.key(state.tenant_id, "opportunity", state.opportunity_id), state_to_json(state, at))
+
+    def queue_opportunities(self, tx: Pipeline, states: Iterable[tuple[OpportunityState, Position]]) -> None:
+        tx.mset({self.key(s.tenant_id, "opportunity", s.opportunity_id): state_to_json(s, at) for s, at in states})
 
     def queue_action(self, tx: Pipeline, state: OpportunityState, action: RecordedAction) -> None:
         tx.hset(self._actions_key(state.tenant_id, state.opportunity_id), action.action_id, action_to_json(action))
@@ -253,6 +261,34 @@ class ActionsReadModel:
 
     def queue_message(self, tx: Pipeline, tenant: str, kind: str, message_id: str, message: Message) -> None:
         tx.hset(self.key(tenant, kind), message_id, message.SerializeToString())
+
+    def queue_messages(self, tx: Pipeline, tenant: str, kind: str, serialized: Mapping[str, bytes]) -> None:
+        tx.hset(self.key(tenant, kind), mapping=serialized)
+
+    async def managers_and_alerts(
+        self, reps: Sequence[tuple[str, str]], alerts: Sequence[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], events.AlertRaised | None]]:
+        """The manager of each (tenant, rep id) ("" when unknown) and each stored
+        (tenant, alert id) alert (None when absent), in one round trip."""
+        by_tenant: dict[str, list[str]] = {}
+        for tenant, alert_id in alerts:
+            by_tenant.setdefault(tenant, []).append(alert_id)
+        async with self._redis.pipeline(transaction=False) as batch:
+            if reps:
+                batch.mget([self.key(tenant, "rep", rep_id) for tenant, rep_id in reps])
+            for tenant, ids in by_tenant.items():
+                batch.hmget(self.key(tenant, "alerts"), ids)
+            replies = await batch.execute() if reps or by_tenant else []
+        managers: dict[tuple[str, str], str] = {}
+        if reps:
+            raws = replies.pop(0)
+            managers = {rep: json.loads(raw)["entity"].get("manager_id", "") if raw else "" for rep, raw in zip(reps, raws)}
+        found = {
+            (tenant, alert_id): events.AlertRaised.FromString(raw) if raw else None
+            for (tenant, ids), raws in zip(by_tenant.items(), replies)
+            for alert_id, raw in zip(ids, raws)
+        }
+        return managers, found
 
     async def messages(self, tenant: str, kind: str, message_type: type[M]) -> list[M]:
         found = await self._redis.hgetall(self.key(tenant, kind))

@@ -1,6 +1,7 @@
 """BatchPublisher writes the records EventPublisher would, many at a time."""
 
 import asyncio
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import Envelope
-from kernel.kafka import BatchPublisher, OutgoingEvent
+from kernel.kafka import BatchPublisher, OutgoingEvent, publishing_each
 from kernel.topics import ACCOUNT, OPPORTUNITY
 
 T = datetime(2026, 11, 27, 16, 30, tzinfo=timezone(timedelta(hours=8)))
@@ -146,3 +147,34 @@ async def test_nothing_to_publish_sends_nothing():
     producer = FakeProducer()
     assert await BatchPublisher(producer, "s").publish([]) == 0
     assert producer.sent == []
+
+
+def test_murmur2_hashes_every_length_as_the_kafka_client_does():
+    from aiokafka.partitioner import murmur2 as reference
+
+    from kernel.kafka import murmur2
+
+    rng = random.Random(7)
+    for length in range(0, 70):
+        for _ in range(50):
+            data = bytes(rng.randrange(256) for _ in range(length))
+            assert murmur2(data) == reference(data)
+
+
+async def test_a_late_bound_publisher_asks_for_the_producer_when_it_publishes():
+    producers: list[FakeProducer] = []
+    publisher = BatchPublisher.late_bound(lambda: producers[-1], "s")
+    producers.append(FakeProducer())  # the app started after the publisher was built
+    assert await publisher.publish([event(1), event(2)]) == 2
+    assert sum(len(batch.records) for _, _, batch in producers[0].sent) == 2
+
+
+async def test_publishing_each_sends_every_event_through_an_event_publisher():
+    sent = []
+
+    class Recording:
+        async def publish(self, spec, payload, *, key, tenant_id, event_time, event_id=None):
+            sent.append((spec.name, key, event_id))
+
+    assert await publishing_each(Recording())([event(1), event(2, ACCOUNT)]) == 2
+    assert sent == [(OPPORTUNITY.name, "t/1", "id-1"), (ACCOUNT.name, "t/2", "id-2")]
