@@ -62,6 +62,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 LOCK_PATH = "/tmp/dealpulse-stack.lock"
 WORKER = "actions-worker"
 GROUP = "dealpulse-actions"  # faust.App id "dealpulse-actions" is the consumer group
+REPORTING_WORKER = "actions-reporting"
+REPORTING_GROUP = "dealpulse-actions-reporting"
+REPORTING_TOPICS = (OPPORTUNITY.name, REP.name)
 WORKER_TOPICS = (OPPORTUNITY.name, ACCOUNT.name, REP.name, POLICY.name)
 PROBE_TOPIC = "bench.latency.v1"
 STALL_DUE_KEY = f"dealpulse:deadlines:{STALL_DEADLINES}:due"
@@ -192,11 +195,11 @@ class Broker:
         tps = [tp for t in topics for tp in self.partitions(t)]
         return {TopicPartition(tp.topic, tp.partition): o for tp, o in self.consumer.end_offsets(tps).items()}
 
-    def group_lag(self) -> dict[str, int]:
-        tps = [tp for t in WORKER_TOPICS for tp in self.partitions(t)]
+    def group_lag(self, group: str = GROUP, topics: tuple[str, ...] = WORKER_TOPICS) -> dict[str, int]:
+        tps = [tp for t in topics for tp in self.partitions(t)]
         ends = self.consumer.end_offsets(tps)
         starts = self.consumer.beginning_offsets(tps)
-        committed = {(tp.topic, tp.partition): m.offset for tp, m in self.admin.list_group_offsets(GROUP).get(GROUP, {}).items()}
+        committed = {(tp.topic, tp.partition): m.offset for tp, m in self.admin.list_group_offsets(group).get(group, {}).items()}
         lag = {}
         for tp in tps:
             position = committed.get((tp.topic, tp.partition), -1)
@@ -223,18 +226,26 @@ class Broker:
             time.sleep(0.2)
 
 
-async def wait_caught_up(broker: Broker, what: str, timeout: float = 180) -> None:
+async def wait_caught_up(
+    broker: Broker,
+    what: str,
+    timeout: float = 180,
+    *,
+    worker: str = WORKER,
+    group: str = GROUP,
+    topics: tuple[str, ...] = WORKER_TOPICS,
+) -> None:
     deadline = time.monotonic() + timeout
-    lag = broker.group_lag()
+    lag = broker.group_lag(group, topics)
     if lag:
-        log(f"{what}: group {GROUP} lags {sum(lag.values())} records; waiting")
+        log(f"{what}: group {group} lags {sum(lag.values())} records; waiting")
     while lag:
-        if not stack.pid_of(WORKER):
-            raise BenchFailure(f"{WORKER} exited; see {stack.RUN / 'logs' / (WORKER + '.log')}")
+        if not stack.pid_of(worker):
+            raise BenchFailure(f"{worker} exited; see {stack.RUN / 'logs' / (worker + '.log')}")
         if time.monotonic() > deadline:
-            raise BenchFailure(f"{what}: group {GROUP} still lags after {timeout:.0f}s: {lag}")
+            raise BenchFailure(f"{what}: group {group} still lags after {timeout:.0f}s: {lag}")
         await asyncio.sleep(0.5)
-        lag = broker.group_lag()
+        lag = broker.group_lag(group, topics)
 
 
 def new_producer(bootstrap: str) -> AIOKafkaProducer:

@@ -65,6 +65,12 @@ WORKLOADS: dict[str, Workload] = {
             {"DEALPULSE_FAUST_WEB_PORT": "6066"},
             http_ready="http://127.0.0.1:6066/ready",
         ),
+        Workload(
+            "actions-reporting",
+            ("-m", "services.actions", "reporting"),
+            {"DEALPULSE_FAUST_WEB_PORT": "6069"},
+            http_ready="http://127.0.0.1:6069/ready",
+        ),
         _grpc("handoff", "services.handoff", 50052),
         _grpc("forecast", "services.forecast", 50053),
         _grpc("coaching", "services.coaching", 50054),

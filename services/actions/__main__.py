@@ -1,4 +1,5 @@
-"""`python -m services.actions grpc|worker`: the command API or the stream worker."""
+"""`python -m services.actions grpc|worker|reporting`: the command API, the stream worker
+or the reporting worker."""
 
 import asyncio
 import sys
@@ -16,13 +17,14 @@ def main() -> None:
 
     if role == "grpc":
         asyncio.run(bootstrap.run_grpc(settings))
-    elif role == "worker":
+    elif role in ("worker", "reporting"):
         import faust
 
+        build = bootstrap.build_worker if role == "worker" else bootstrap.build_reporting_worker
         # Faust replaces the logging set-up unless told not to; keep our JSON lines.
-        faust.Worker(bootstrap.build_worker(settings), loglevel="info", override_logging=False).execute_from_commandline()
+        faust.Worker(build(settings), loglevel="info", override_logging=False).execute_from_commandline()
     else:
-        sys.exit("usage: python -m services.actions grpc|worker")
+        sys.exit("usage: python -m services.actions grpc|worker|reporting")
 
 
 if __name__ == "__main__":

@@ -103,5 +103,15 @@ def build_worker(settings: Settings) -> faust.App:
     )
     streams.install_leads(app, lead_projector)
     streams.install_approval_outcomes(app, ApprovalOutcomes(read_model, publisher))
-    reporting.install_worker(app, redis, publisher, clock, SmtpSettings())
+    return app
+
+
+def build_reporting_worker(settings: Settings) -> faust.App:
+    """The reporting worker: bulk work (compliance aggregates, the morning must-do lists
+    and Monday's reports, notification delivery) in a process and consumer group of its
+    own, so that none of it takes CPU from the stall breaker's alerts in `build_worker`."""
+    app = create_faust_app("actions-reporting", settings)
+    redis = connect_redis(settings)
+    clock = clock_from_settings(settings.clock, redis)
+    reporting.install_worker(app, redis, EventPublisher(faust_send(app), SOURCE), clock, SmtpSettings())
     return app

@@ -40,6 +40,7 @@ EXPECTED_WORKLOADS = {
     ("Deployment", "gateway"): ["python", "-m", "services.gateway"],
     ("Deployment", "actions"): ["python", "-m", "services.actions", "grpc"],
     ("StatefulSet", "actions-worker"): ["python", "-m", "services.actions", "worker"],
+    ("Deployment", "actions-reporting"): ["python", "-m", "services.actions", "reporting"],
     ("Deployment", "handoff"): ["python", "-m", "services.handoff"],
     ("Deployment", "forecast"): ["python", "-m", "services.forecast"],
     ("Deployment", "coaching"): ["python", "-m", "services.coaching"],
@@ -333,22 +334,26 @@ def test_actions_worker_statefulset() -> None:
     assert headless["spec"]["clusterIP"] == "None"
 
 
-def test_audit_worker_deployment() -> None:
-    docs = load_docs(BASE / "audit.yaml")
-    worker = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "audit-worker")
+@pytest.mark.parametrize(
+    ("file", "name", "web_port"),
+    [("audit.yaml", "audit-worker", 6067), ("actions.yaml", "actions-reporting", 6069)],
+)
+def test_stateless_faust_worker_deployment(file: str, name: str, web_port: int) -> None:
+    docs = load_docs(BASE / file)
+    worker = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name)
     pod_spec = worker["spec"]["template"]["spec"]
     c = pod_spec["containers"][0]
     env = {e["name"]: e.get("value") for e in c["env"]}
     mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
     volumes = {v["name"]: v for v in pod_spec["volumes"]}
-    assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"web": 6067}
-    assert env["DEALPULSE_FAUST_WEB_PORT"] == "6067"
+    assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"web": web_port}
+    assert env["DEALPULSE_FAUST_WEB_PORT"] == str(web_port)
     # The root filesystem is read-only: Faust's data directory needs a writable mount.
     assert mounts["data"] == env["DEALPULSE_FAUST_DATA_DIR"] and "emptyDir" in volumes["data"]
     assert c["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "web"}
     assert c["livenessProbe"]["httpGet"] == {"path": "/", "port": "web"}
     assert pod_spec["terminationGracePeriodSeconds"] >= 60
-    headless = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "audit-worker")
+    headless = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == name)
     assert headless["spec"]["clusterIP"] == "None"
 
 
@@ -556,12 +561,16 @@ def test_network_policies_allow_exactly_the_intended_paths() -> None:
     assert not allowed(policies, pod("gateway"), pod("audit-worker"), 6067)
     assert not allowed(policies, pod("audit-worker"), pod("actions"), 50051)
     assert not allowed(policies, outside, pod("actions-worker"), 6066)
-    everyone = ("gateway", "actions-worker", "audit-worker") + GRPC_SERVICES
+    assert not allowed(policies, outside, pod("actions-reporting"), 6069)
+    everyone = ("gateway", "actions-worker", "actions-reporting", "audit-worker", "pulse-worker") + GRPC_SERVICES
     for name in everyone:
         for port, proto in ((53, "UDP"), (53, "TCP"), (9092, "TCP"), (6379, "TCP"), (4317, "TCP")):
             assert allowed(policies, pod(name), outside, port, proto), (name, port, proto)
-        assert not allowed(policies, pod(name), outside, 443), name
         assert not allowed(policies, pod(name), outside, 5432), name
+    # Only the reporting worker delivers notifications: HTTPS to the robot webhooks, SMTP.
+    for name in everyone:
+        for port in (443, 25, 587, 465):
+            assert allowed(policies, pod(name), outside, port) == (name == "actions-reporting"), (name, port)
     # A pod that is not ours, dropped into the namespace, is cut off both ways.
     stranger = {"app": "stranger"}
     assert not allowed(policies, stranger, outside, 9092)
@@ -627,7 +636,7 @@ def test_overlay_renders_valid_hardened_manifests(overlay: str) -> None:
     config = by_kind(docs, "ConfigMap")[configmaps[0]]["data"]
     assert CONFIG_KEYS <= set(config)
     for doc in rendered_workloads:
-        refs = {r["configMapRef"]["name"] for c in doc["spec"]["template"]["spec"]["containers"] for r in c["envFrom"]}
+        refs = {r["configMapRef"]["name"] for c in doc["spec"]["template"]["spec"]["containers"] for r in c["envFrom"] if "configMapRef" in r}
         assert refs == {configmaps[0]}, doc["metadata"]["name"]
 
     topics = by_kind(docs, "KafkaTopic")

@@ -1,14 +1,14 @@
-"""The reporting agents and timers of the actions worker.
+"""The agents and timers of the actions reporting worker (`python -m services.actions
+reporting`, a process of its own so that a slow report never holds up the stall breaker):
 
 - `report_actions_opportunity_v1`: applies `actions.opportunity.v1` to the reporting
-  aggregates (its own agent beside the projector's, so a slow report never holds up
-  the stall breaker);
+  aggregates;
 - `report_actions_rep_v1`: keeps the rep directory (who is in which team);
 - a timer that makes what is due (the morning must-do lists, Monday's report);
 - a timer that drains the notification outbox.
 
-Records that cannot be decoded are skipped here: the projector's agent on the same
-topic already parks them on the dead-letter topic, once.
+Records that cannot be decoded are skipped here: the actions worker's projector, which
+reads the same topic, already parks them on the dead-letter topic, once.
 """
 
 from __future__ import annotations
