@@ -142,3 +142,26 @@ async def test_the_scheduler_runs_each_tenant_morning_and_monday_once(world):
     stored = json.loads(await store.document(tenant, "weekly", "2026-W09"))
     assert stored["week"] == "2026-W09" and stored["total"]["due"] == 2
     assert any(e[0] == "actions.followup.metrics.v1" for e in published.events)
+
+
+async def test_the_morning_run_finds_exactly_the_reps_with_open_opportunities(world):
+    tenant, store, aggregator, *_ = world
+    other = f"t{uuid.uuid4().hex[:10]}"
+    won = events.OpportunityEvent(
+        tenant_id=tenant, opportunity_id="o2", actor_id="cat", occurred_at=timestamp(MONDAY),
+        stage_changed=events.StageChanged(from_stage="lead", to_stage="closed_won"),
+    )
+    await aggregator.apply_batch([
+        (opened(tenant, "o1", MONDAY, owner="bob"), Position(0, 1)),
+        (opened(tenant, "o2", MONDAY, owner="cat"), Position(0, 2)),
+        (won, Position(0, 3)),
+        (opened(other, "o9", MONDAY, owner="dan"), Position(1, 1)),
+    ])
+    try:
+        # cat's only opportunity is won; dan belongs to another tenant.
+        assert await store.reps_with_open_opportunities(tenant) == ["bob"]
+        assert await store.reps_with_open_opportunities(other) == ["dan"]
+    finally:
+        keys = [k async for k in store.redis.scan_iter(f"dealpulse:reporting:{other}:*")]
+        await store.redis.delete(*keys)
+        await store.redis.srem("dealpulse:reporting:tenants", other)

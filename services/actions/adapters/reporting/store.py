@@ -4,6 +4,8 @@ Per tenant:
 - `opp:<id>`: the `TrackedOpportunity` with the topic position it reflects (an event at
   or before it is a redelivery and changes nothing);
 - `rep-open:<rep>`: the rep's open opportunities (what the must-do ranks);
+- `owners`: set of the reps that have had an open opportunity, so the morning run finds
+  the reps with a must-do list without scanning the keyspace;
 - `week:<week>:counts`: hash `<rep>\\x1f<metric>` -> count (expectations.COMPLIANCE_METRICS),
   one hash per tenant-week, so the report reads O(reps) fields whatever the volume;
 - `week:<week>:missing:<rep>`: hash drill-down key -> the rep's missing (or late) action,
@@ -203,7 +205,11 @@ class ReportingStore:
         if previous_owner and previous_owner != state.owner_id:
             tx.add("m", self.key(tenant, "rep-open", previous_owner), state.opportunity_id)
         open_set = self.key(tenant, "rep-open", state.owner_id)
-        tx.add("m" if state.stall_deadline is None else "a", open_set, state.opportunity_id)
+        if state.stall_deadline is None:
+            tx.add("m", open_set, state.opportunity_id)
+        else:
+            tx.add("a", open_set, state.opportunity_id)
+            tx.add("a", self.key(tenant, "owners"), state.owner_id)
 
     def queue_changes(self, tx: Writes, tenant: str, changes: Iterable[Change]) -> None:
         increments: dict[tuple[str, str], int] = {}
@@ -306,8 +312,12 @@ class ReportingStore:
         return bool(await self._redis.set(self.key(tenant, kind, name), payload, nx=only_new or None))
 
     async def reps_with_open_opportunities(self, tenant: str) -> list[str]:
-        prefix = self.key(tenant, "rep-open", "")
-        return sorted([key.decode()[len(prefix):] async for key in self._redis.scan_iter(match=prefix + "*", count=1000)])
+        owners = sorted(m.decode() for m in await self._redis.smembers(self.key(tenant, "owners")))
+        async with self._redis.pipeline(transaction=False) as p:
+            for rep_id in owners:
+                p.scard(self.key(tenant, "rep-open", rep_id))
+            sizes = await p.execute()
+        return [rep_id for rep_id, size in zip(owners, sizes) if size]
 
     async def document(self, tenant: str, kind: str, name: str) -> bytes | None:
         return await self._redis.get(self.key(tenant, kind, name))
