@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from google.protobuf.struct_pb2 import Struct
@@ -36,6 +36,16 @@ ENDS = {
 }
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _stamp(field, at: datetime) -> None:
+    """`field.FromDatetime(at)` for an aware datetime (the domain's), at a third of its cost."""
+    since = at - _EPOCH
+    field.seconds = since.days * 86_400 + since.seconds
+    field.nanos = since.microseconds * 1000
+
+
 def verdict_message(change: book.VerdictChange) -> pb.VisitVerdict:
     v = change.verdict
     message = pb.VisitVerdict(
@@ -51,10 +61,11 @@ def verdict_message(change: book.VerdictChange) -> pb.VisitVerdict:
         reasons=list(v.reasons),
         evidence_event_ids=list(v.evidence_event_ids),
         revision=change.revision,
+        cause_event_id=change.cause_event_id,
     )
-    message.started_at.FromDatetime(v.started_at)
+    _stamp(message.started_at, v.started_at)
     if v.ended_at is not None:
-        message.ended_at.FromDatetime(v.ended_at)
+        _stamp(message.ended_at, v.ended_at)
     if v.distance_m is not None:
         message.distance_m = v.distance_m
     return message
@@ -90,7 +101,7 @@ def indicator_message(change: book.IndicatorChange) -> pb.IndicatorChanged:
         if details.get(name) is not None:
             setattr(message, name, details[name])
     if change.as_of is not None:
-        message.as_of.FromDatetime(change.as_of)
+        _stamp(message.as_of, change.as_of)
     return message
 
 

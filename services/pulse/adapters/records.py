@@ -43,6 +43,7 @@ _ACCOUNT = actions_pb.AccountEvent.DESCRIPTOR.full_name
 _OPPORTUNITY = actions_pb.OpportunityEvent.DESCRIPTOR.full_name
 _REP = actions_pb.RepEvent.DESCRIPTOR.full_name
 _LEAD = leads_pb.LeadEvent.DESCRIPTOR.full_name
+_VISIT_KINDS = frozenset({"check_in", "check_out", "visit", "requirement_note"})
 # A visit reported after the fact (CSV) is a check-in plus a check-out this much later.
 VISIT_END_SUFFIX = ":end"
 
@@ -89,20 +90,23 @@ class RecordMapper:
         schema, tenant_id = schema_and_tenant(headers)
         return self.map_record(schema, tenant_id, topic, partition, offset, value, headers)
 
-    def map_record(
-        self, schema: str, tenant_id: str, topic: str, partition: int, offset: int, value: bytes | None, headers,
-        *, with_source: bool = True,
-    ) -> Mapped:
-        """`map` for a record whose `schema_and_tenant` the caller already read; the stream
-        worker, which keeps no drill-down references, passes `with_source=False`."""
+    def events_of(self, schema: str, tenant_id: str, record) -> tuple[PulseEvent, ...]:
+        """The domain events of a record (topic, partition, offset, value, headers) whose
+        `schema_and_tenant` the caller already read, without the drill-down reference: the
+        stream worker's path, which keeps none."""
         if schema == _ACTIVITY:
-            activity = _payload(activity_pb.ActivityEvent, value)
-            if tenant_id != activity.tenant_id or not tenant_id:
-                raise EnvelopeError(f"ce_tenantid {tenant_id!r} does not match the payload's tenant {activity.tenant_id!r}")
-            at = utc_datetime(activity.occurred_at)
+            activity, at = _activity_of(tenant_id, record.value)
+            return self._activity(activity, at)
+        return self.map_record(schema, tenant_id, record.topic, record.partition, record.offset, record.value,
+                               record.headers).events
+
+    def map_record(
+        self, schema: str, tenant_id: str, topic: str, partition: int, offset: int, value: bytes | None, headers
+    ) -> Mapped:
+        """`map` for a record whose `schema_and_tenant` the caller already read."""
+        if schema == _ACTIVITY:
+            activity, at = _activity_of(tenant_id, value)
             events = self._activity(activity, at)
-            if not with_source:
-                return Mapped(events, None)
             kind = f"activity.{activity.WhichOneof('activity')}"
             ref = SourceRef(activity.activity_id, kind, activity.rep_id, at, topic, partition, offset)
             return Mapped(events, ref)
@@ -130,9 +134,12 @@ class RecordMapper:
     # ---- activities ------------------------------------------------------------------------
     def _activity(self, a: activity_pb.ActivityEvent, at: datetime) -> tuple[PulseEvent, ...]:
         kind = a.WhichOneof("activity")
-        if not a.rep_id or kind is None:
+        rep_id = a.rep_id
+        if not rep_id or kind is None:
             return ()  # nobody to attribute it to: kept on the topic, counted nowhere
         try:
+            if kind not in _VISIT_KINDS:  # calls, emails, chats: most of the stream
+                return (RepActivity(a.activity_id, a.tenant_id, rep_id, at, kind),)
             if kind == "check_in":
                 return (self._check_in(a, at, _position(a.check_in.location)),)
             if kind == "check_out":
@@ -160,19 +167,18 @@ class RecordMapper:
                     checkin_id=start.event_id,
                 )
                 return (start, end)
-            if kind == "requirement_note":
-                customer = a.customer_id or self.opportunities.account_of(a.tenant_id, a.opportunity_id)
-                return (
-                    RequirementNoted(
-                        event_id=a.activity_id,
-                        tenant_id=a.tenant_id,
-                        opportunity_id=a.opportunity_id,
-                        customer_id=customer,
-                        at=at,
-                        rep_id=a.rep_id,
-                    ),
-                )
-            return (RepActivity(event_id=a.activity_id, tenant_id=a.tenant_id, rep_id=a.rep_id, at=at, kind=kind),)
+            # the last of _VISIT_KINDS: a requirement note
+            customer = a.customer_id or self.opportunities.account_of(a.tenant_id, a.opportunity_id)
+            return (
+                RequirementNoted(
+                    event_id=a.activity_id,
+                    tenant_id=a.tenant_id,
+                    opportunity_id=a.opportunity_id,
+                    customer_id=customer,
+                    at=at,
+                    rep_id=a.rep_id,
+                ),
+            )
         except InvalidEvent as exc:
             raise EnvelopeError(f"activity {a.activity_id} is not usable: {exc}") from exc
 
@@ -266,11 +272,18 @@ def schema_and_tenant(headers) -> tuple[str, str]:
     parse costs more than the rest of an activity's mapping; activity ids are in the payload)."""
     schema = tenant = None
     try:
-        for name, value in headers or ():
-            if name == "ce_dataschema":
+        # From the end (they are the last CloudEvents headers before content-type and
+        # traceparent), so the last occurrence of each wins as in a full parse.
+        for name, value in reversed(headers or ()):
+            if name == "ce_tenantid":
+                if tenant is None:
+                    tenant = value.decode()
+                    if schema is not None:
+                        break
+            elif name == "ce_dataschema" and schema is None:
                 schema = value.decode()
-            elif name == "ce_tenantid":
-                tenant = value.decode()
+                if tenant is not None:
+                    break
     except (TypeError, ValueError, AttributeError) as exc:
         raise EnvelopeError(f"headers are not (name, bytes) pairs: {exc}") from exc
     if schema is None or tenant is None:
@@ -288,7 +301,14 @@ def utc_datetime(timestamp) -> datetime:
     seconds, nanos = timestamp.seconds, timestamp.nanos
     if not (_SECONDS_RANGE[0] <= seconds <= _SECONDS_RANGE[1] and 0 <= nanos < 1_000_000_000):
         raise EnvelopeError(f"timestamp {seconds} s {nanos} ns is out of range")
-    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+    return _EPOCH + timedelta(0, seconds, nanos // 1000)
+
+
+def _activity_of(tenant_id: str, value: bytes | None) -> tuple[activity_pb.ActivityEvent, datetime]:
+    activity = _payload(activity_pb.ActivityEvent, value)
+    if tenant_id != activity.tenant_id or not tenant_id:
+        raise EnvelopeError(f"ce_tenantid {tenant_id!r} does not match the payload's tenant {activity.tenant_id!r}")
+    return activity, utc_datetime(activity.occurred_at)
 
 
 def _payload(message_type, value: bytes | None):

@@ -1,13 +1,15 @@
 """The pulse stream worker: activities in, visit verdicts and indicator changes out.
 
-Hot path (measured in bench/results/pulse.md): a raw aiokafka consumer in the group
-`dealpulse-pulse` reads `gateway.activity.v1` in batches (`getmany`), maps each batch to
-domain events, applies them to the `PulseBook`, publishes the batch's verdicts and
-indicator changes — the latest per visit and per indicator scope, in one produce burst
-(`kernel.kafka.BatchPublisher`: record batches built by hand, one trace span per batch,
-acks=all) — and only then commits the batch's offsets. Faust's
-`stream.take` was measured at a fifth of the required 20,000 events/s before any work, so
-the hot path does not run inside Faust.
+Hot path (measured in bench/results/pulse.md, ADR 0003): a raw aiokafka consumer in the
+group `dealpulse-pulse` reads `gateway.activity.v1` in batches (`getmany`), maps each batch
+to domain events, applies them to the `PulseBook` (each touched visit judged once per
+batch), publishes the batch's verdicts and indicator changes — the latest per visit and per
+indicator scope, in one produce burst (`kernel.kafka.BatchPublisher`: record batches built
+by hand, one trace span per batch, acks=all) — and only then commits the batch's offsets.
+The acknowledgement wait and the commit of one batch overlap the decoding and folding of
+the next; batches still publish and commit in order. Faust's `stream.take` was measured at
+a fifth of the required 20,000 events/s before any work, so the hot path does not run
+inside Faust. The garbage collector is kept off the ever-growing book (`LongLivedHeap`).
 
 Master data (accounts, opportunities, the roster) is low-volume and every worker needs all
 of it (any rep may visit any customer): a second consumer reads those topics' partitions
@@ -25,7 +27,11 @@ topic's `.dlq` twin (with the reason) before their offset is committed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -90,12 +96,42 @@ async def reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
     return True
 
 
+class LongLivedHeap:
+    """Keeps CPython's cyclic garbage collector off the book.
+
+    The book only grows (every admitted event is kept for drill-down), and CPython's full
+    collections re-scan every tracked object each time the heap grows by a quarter: a cost
+    per event that grows with the history, and pauses of a second and more on this
+    machine's backlog benchmark. After each batch this freezes what is alive (`gc.freeze`,
+    constant time), so the collector's automatic runs only ever scan what the next batch
+    allocates. Reference cycles that die frozen (the book makes none; the Kafka client's,
+    rarely) are reclaimed by a full collection of everything every `reclaim_every`
+    seconds — one pause, which CPython's own full collections would cost anyway."""
+
+    def __init__(self, reclaim_every: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._reclaim_every = reclaim_every
+        self._clock = clock
+        self._reclaimed_at = clock()
+
+    def after_batch(self) -> None:
+        if self._clock() - self._reclaimed_at >= self._reclaim_every:
+            self.reclaim()
+        gc.freeze()
+
+    def reclaim(self) -> None:
+        """Unfreezes and collects everything (also after a rebuild: the old book's remains)."""
+        gc.unfreeze()
+        gc.collect()
+        self._reclaimed_at = self._clock()
+
+
 class _Rebalance(ConsumerRebalanceListener):
     def __init__(self, worker: "PulseWorker") -> None:
         self._worker = worker
 
     async def on_partitions_revoked(self, revoked) -> None:
         self._worker.stats.ready = False
+        await self._worker.finished()  # the batch in flight commits before the partitions move
 
     async def on_partitions_assigned(self, assigned) -> None:
         self._worker.rebuild_needed = True
@@ -113,6 +149,7 @@ class PulseWorker:
         verdict_topic: TopicSpec = PULSE_VISIT_VERDICT,
         indicator_topic: TopicSpec = PULSE_INDICATOR_CHANGED,
         client_id: str = "pulse-worker",
+        heap: LongLivedHeap | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._settings = settings_store
@@ -133,6 +170,9 @@ class PulseWorker:
         self._publisher: BatchPublisher | None = None
         self._master_live_from: dict[TopicPartition, int] = {}
         self._specs = {spec.name: spec for spec in (activity_topic, *master_topics)}
+        self._heap = heap or LongLivedHeap()
+        # The previous batch's publishing and commit, awaited while this batch is worked on.
+        self._in_flight: asyncio.Task | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -162,26 +202,37 @@ class PulseWorker:
 
     async def run(self, stopping: asyncio.Event) -> None:
         assert self._consumer is not None
-        while not stopping.is_set():
-            batch = await self._consumer.getmany(timeout_ms=100, max_records=BATCH_RECORDS)
-            if self.rebuild_needed:
-                await self._rebuild()
-                continue  # positions moved: what was fetched before the rebuild is stale
-            await self._pump_master()
-            if batch:
-                await self._process(batch)
-            if not self.stats.ready and self._caught_up():
-                self.stats.ready = True
+        try:
+            while not stopping.is_set():
+                batch = await self._consumer.getmany(timeout_ms=100, max_records=BATCH_RECORDS)
+                if self.rebuild_needed:
+                    await self._rebuild()
+                    continue  # positions moved: what was fetched before the rebuild is stale
+                await self._pump_master()
+                if batch:
+                    await self._process(batch)
+                if not self.stats.ready and self._caught_up():
+                    self.stats.ready = True
+        finally:
+            await self._hand_over(None)
+
+    async def finished(self) -> None:
+        """Waits until the batch in flight is published and committed (its failure, if any,
+        is raised where the worker hands over its next batch)."""
+        if self._in_flight is not None:
+            await asyncio.wait({self._in_flight})
 
     # ---- rebuild ---------------------------------------------------------------------------
     async def _rebuild(self) -> None:
         """A fresh book from the log: master data first (check-ins find their customers),
         then this worker's activity partitions from the beginning."""
         assert self._consumer is not None and self._master is not None
+        await self._hand_over(None)  # its commit belongs to the offsets the rebuild reads
         self.rebuild_needed = False
         self.stats.ready = False
         self.book = PulseBook(self._settings.settings_for)
         self.mapper = RecordMapper(self.book)
+        self._heap.reclaim()
         master_partitions = await all_partitions(self._master, self._master_topics)
         self._master.assign(master_partitions)
         await self._master.seek_to_beginning(*master_partitions)
@@ -210,8 +261,9 @@ class PulseWorker:
             live_from = self._master_live_from.get(tp, 0)
             for record in records:
                 (live if record.offset >= live_from else replay).append(record)
-        await self._apply(replay, publish=False)
-        await self._apply(live, publish=True)
+        await self._apply(replay)
+        if live:
+            await self._hand_over(self._finish(*await self._apply(live)))
 
     # ---- the hot path ----------------------------------------------------------------------
     async def _process(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
@@ -224,13 +276,38 @@ class PulseWorker:
                 (replay if until is not None and record.offset < until else live).append(record)
             if until is not None and records[-1].offset + 1 >= until:
                 del self._replay_until[tp]
-        await self._apply(replay, publish=False)
+        await self._apply(replay)
         self.stats.replayed += len(replay)
-        await self._apply(live, publish=True)
-        self.stats.consumed += len(live)
-        self.stats.batches += 1
         if live:
-            await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+            changes, dead = await self._apply(live)
+            offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+            await self._hand_over(self._finish(changes, dead, consumed=len(live), offsets=offsets))
+        self.stats.batches += 1
+        self._heap.after_batch()
+
+    async def _hand_over(self, finish: Coroutine[Any, Any, None] | None) -> None:
+        """Waits for the batch in flight (raising its failure), then sets `finish` — the
+        next batch's publishing and commit — in flight. One batch's outputs wait for their
+        acknowledgements while the next batch is decoded and folded, instead of before, and
+        batches still publish and commit strictly in order."""
+        previous, self._in_flight = self._in_flight, None
+        if previous is not None:
+            await previous
+        if finish is not None:
+            self._in_flight = asyncio.create_task(finish)
+            # Let it append its records now: with the next batch already fetched, the loop
+            # might not yield again before that batch is folded, delaying these outputs.
+            await asyncio.sleep(0)
+
+    async def _finish(
+        self, changes: BatchChanges, dead: list[tuple[ConsumerRecord, str]], *, consumed: int = 0,
+        offsets: dict[TopicPartition, int] | None = None,
+    ) -> None:
+        await asyncio.gather(*(self._dead_letter(record, reason) for record, reason in dead))
+        await self._publish(changes)
+        self.stats.consumed += consumed
+        if offsets:
+            await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         """Commit what this worker still owns. A partition taken away while the batch was in
@@ -246,9 +323,12 @@ class PulseWorker:
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning("commit skipped, the group is rebalancing: %s", exc)
 
-    async def _apply(self, records: list[ConsumerRecord], *, publish: bool) -> None:
+    async def _apply(
+        self, records: list[ConsumerRecord]
+    ) -> tuple[BatchChanges, list[tuple[ConsumerRecord, str]]]:
+        """Folds the records into the book: what changed, and the records to dead-letter."""
         if not records:
-            return
+            return BatchChanges(), []
         dead: list[tuple[ConsumerRecord, str]] = []
         readable: list[tuple[ConsumerRecord, str, str]] = []
         for record in records:
@@ -260,19 +340,13 @@ class PulseWorker:
             readable.append((record, schema, tenant_id))
         await self._settings.ensure({tenant_id for _, _, tenant_id in readable})
         events = []
-        map_record = self.mapper.map_record
+        events_of = self.mapper.events_of
         for record, schema, tenant_id in readable:
             try:
-                mapped = map_record(schema, tenant_id, record.topic, record.partition, record.offset, record.value,
-                                    record.headers, with_source=False)
+                events += events_of(schema, tenant_id, record)
             except EnvelopeError as exc:
                 dead.append((record, str(exc)))
-                continue
-            events.extend(mapped.events)
-        changes = self.book.apply_batch(events)
-        if publish:
-            await asyncio.gather(*(self._dead_letter(record, reason) for record, reason in dead))
-            await self._publish(changes)
+        return self.book.apply_batch(events), dead
 
     async def _publish(self, changes: BatchChanges) -> None:
         """One produce burst per batch: the book already coalesced it to the latest verdict

@@ -50,6 +50,7 @@ class TenantSettings:
 class VerdictChange:
     verdict: VisitVerdict
     revision: int
+    cause_event_id: str = ""  # the latest input event that led to this revision
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ class PulseBook:
     def __init__(self, settings_for: Callable[[str], TenantSettings] = lambda tenant: TenantSettings()) -> None:
         self._settings_for = settings_for
         self._tenants: dict[str, TenantPulse] = {}
-        self._revisions: dict[tuple[str, str], int] = {}
-        self._published_verdicts: dict[tuple[str, str], VisitVerdict] = {}
+        # (tenant, visit) -> the verdict last reported and how many revisions were reported
+        self._published_verdicts: dict[tuple[str, str], tuple[VisitVerdict, int]] = {}
         # What was last reported per (tenant, indicator, scope, window): (value, state).
         self._reported: dict[tuple[str, str, str, str], tuple[Optional[float], HealthState]] = {}
         self._latest: dict[str, datetime] = {}
@@ -97,50 +98,57 @@ class PulseBook:
     def apply_batch(self, events: Iterable[PulseEvent]) -> BatchChanges:
         changes = BatchChanges()
         # A visit revised several times inside one batch is published once, as it ends up
-        # (the latest verdict wins anyway); same for each indicator scope.
-        revised: dict[tuple[str, str], VisitVerdict] = {}
+        # (the latest verdict wins anyway); same for each indicator scope. Visits are judged
+        # once per batch, after all its events are admitted (TenantPulse.admit / settle).
+        revised: dict[tuple[str, str], tuple[VisitVerdict, str]] = {}
         # scope key -> the last event that touched it (named as the change's cause)
         touched: dict[tuple[str, str, str, str], str] = {}
         customers: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}
-        admissions = changes.admissions
+        counts = dict.fromkeys(Admission, 0)
         latest = self._latest
+        tenants = self._tenants
+        admitted: dict[str, TenantPulse] = {}
+        accepted = Admission.ACCEPTED
         for event in events:
             tenant_id = event.tenant_id
-            pulse = self._tenants.get(tenant_id) or self.tenant(tenant_id)
-            update = pulse.apply(event)
-            admission = update.admission
-            admissions[admission] = admissions.get(admission, 0) + 1
-            if admission is not Admission.ACCEPTED:
+            pulse = tenants.get(tenant_id) or self.tenant(tenant_id)
+            admission, customer = pulse.admit(event)
+            counts[admission] += 1
+            if admission is not accepted:
                 continue
+            admitted[tenant_id] = pulse
             at = event.at
             seen = latest.get(tenant_id)
             if seen is None or at > seen:
                 latest[tenant_id] = at
-            for verdict in update.verdicts:
-                revised[(verdict.tenant_id, verdict.visit_id)] = verdict
-                day = pulse.effective_visits.day_of(verdict).isoformat()
-                touched[(tenant_id, EFFECTIVE_VISITS, verdict.rep_id, day)] = event.event_id
-            if update.customer is not None:
-                customers[(tenant_id, update.customer.customer_id)] = (update.customer.missing, event.event_id)
-            if type(event) not in _INDICATOR_INPUTS:
-                continue  # visit events: their indicator is the effective-visit count above
-            if isinstance(event, (LeadAssigned, LeadResponded)):
+            if customer is not None:
+                customers[(tenant_id, customer.customer_id)] = (customer.missing, event.event_id)
+            kind = type(event)
+            if kind not in _INDICATOR_INPUTS:
+                continue  # visit events: their indicator is the effective-visit count below
+            if kind is LeadAssigned or kind is LeadResponded:
                 found = pulse.lead_response.window_and_rep_of(event.lead_id)
                 if found is not None:
                     window, rep = found
                     touched[(event.tenant_id, LEAD_RESPONSE, rep, window)] = event.event_id
-            elif isinstance(event, StageAdvanced):
+            elif kind is StageAdvanced:
                 touched[(event.tenant_id, STAGE_PROGRESSION, event.rep_id, pulse.stage_progression.window_of(event))] = (
                     event.event_id
                 )
-            elif isinstance(event, ForecastGraded):
+            else:
                 touched[(event.tenant_id, FORECAST, event.rep_id, pulse.forecast.window_of(event))] = event.event_id
-        for key, verdict in revised.items():
-            if self._published_verdicts.get(key) == verdict:
+        changes.admissions.update((admission, n) for admission, n in counts.items() if n)
+        for tenant_id, pulse in admitted.items():
+            day_of = pulse.effective_visits.day_of
+            for verdict, cause in pulse.settle():
+                revised[(tenant_id, verdict.visit_id)] = (verdict, cause)
+                touched[(tenant_id, EFFECTIVE_VISITS, verdict.rep_id, _day_key(day_of(verdict)))] = cause
+        for key, (verdict, cause) in revised.items():
+            published, revision = self._published_verdicts.get(key, (None, 0))
+            if published == verdict:
                 continue  # revised and revised back inside the batch
-            self._published_verdicts[key] = verdict
-            self._revisions[key] = self._revisions.get(key, 0) + 1
-            changes.verdicts.append(VerdictChange(verdict, self._revisions[key]))
+            self._published_verdicts[key] = (verdict, revision + 1)
+            changes.verdicts.append(VerdictChange(verdict, revision + 1, cause))
         for (tenant_id, name, rep_id, window), cause in sorted(touched.items()):
             pulse = self._tenants[tenant_id]
             if name == EFFECTIVE_VISITS:
@@ -215,6 +223,16 @@ class PulseBook:
                 | pulse.forecast.reps()
             )
         )
+
+
+_DAY_KEYS: dict[date, str] = {}
+
+
+def _day_key(day: date) -> str:
+    key = _DAY_KEYS.get(day)
+    if key is None:
+        key = _DAY_KEYS[day] = day.isoformat()
+    return key
 
 
 _REP_INDICATORS = (LEAD_RESPONSE, STAGE_PROGRESSION, FORECAST, EFFECTIVE_VISITS)

@@ -505,6 +505,9 @@ class CustomerDataCompleteness:
 # ---------------------------------------------------------------------------------------------
 # Effective visits per rep per day (article: 连续3天拜访量<2次自动标黄)
 # ---------------------------------------------------------------------------------------------
+_NO_COUNTS: dict[date, int] = {}
+
+
 class EffectiveVisitsIndicator:
     """Counts effective visits per rep per calendar day in the tenant's time zone (the day of the
     check-in). `value(rep, day)` is that day's count; the state is yellow when each of the last
@@ -532,6 +535,10 @@ class EffectiveVisitsIndicator:
         self._days = DayWindows(tz)
         self._verdicts: dict[str, VisitVerdict] = {}
         self._by_rep_day: dict[tuple[str, date], dict[str, VisitVerdict]] = {}
+        # rep -> day -> effective visits, kept with _by_rep_day. Nested rather than keyed by
+        # (rep, day): a dict of plain values that fresh tuple keys keep re-tracking would be
+        # re-scanned by every garbage collection (see the worker's LongLivedHeap).
+        self._effective_count: dict[str, dict[date, int]] = {}
         self._first_day: Optional[date] = None
         self._streaks: dict[date, tuple[date, ...]] = {}
 
@@ -540,10 +547,16 @@ class EffectiveVisitsIndicator:
         check_tenant(self.tenant_id, verdict.tenant_id, verdict.visit_id)
         earlier = self._verdicts.get(verdict.visit_id)
         if earlier is not None:
-            self._by_rep_day[(earlier.rep_id, self._days.day_of(earlier.started_at))].pop(earlier.visit_id, None)
+            earlier_day = self._days.day_of(earlier.started_at)
+            removed = self._by_rep_day[(earlier.rep_id, earlier_day)].pop(earlier.visit_id, None)
+            if removed is not None and earlier.effective:
+                self._effective_count[earlier.rep_id][earlier_day] -= 1
         self._verdicts[verdict.visit_id] = verdict
         day = self._days.day_of(verdict.started_at)
         self._by_rep_day.setdefault((verdict.rep_id, day), {})[verdict.visit_id] = verdict
+        if verdict.effective:
+            counts = self._effective_count.setdefault(verdict.rep_id, {})
+            counts[day] = counts.get(day, 0) + 1
         if self._first_day is None or day < self._first_day:
             self._first_day = day
 
@@ -582,7 +595,7 @@ class EffectiveVisitsIndicator:
         return HealthState.YELLOW if low else HealthState.GREEN
 
     def _count_on(self, rep_id: str, day: date) -> int:
-        return sum(1 for v in self._by_rep_day.get((rep_id, day), {}).values() if v.effective)
+        return self._effective_count.get(rep_id, _NO_COUNTS).get(day, 0)
 
     def headline(self, rep_id: str, day: date) -> tuple[float, HealthState]:
         """`value(rep_id, day)`'s value and state without building its drill-down: what the

@@ -53,6 +53,7 @@ class PulseUpdate:
 
 
 _ADMITTED_ONLY = {admission: PulseUpdate(admission) for admission in Admission}
+_VISIT_EVENTS = frozenset({CheckIn, CheckOut, RepActivity, RequirementNoted})
 
 
 class TenantPulse:
@@ -88,6 +89,32 @@ class TenantPulse:
         if isinstance(event, ForecastGraded):
             return PulseUpdate(self.forecast.apply(event))
         raise TypeError(f"pulse does not consume {type(event).__name__}")
+
+    def admit(self, event: PulseEvent) -> tuple[Admission, Optional[CustomerUpdate]]:
+        """`apply` without judging visits yet: a batch's events are admitted one by one, then
+        `settle` judges each visit they touched once (see VisitTracker.admit)."""
+        kind = type(event)
+        if kind in _VISIT_EVENTS:
+            return self.visits.admit(event), None
+        if kind is CustomerChanged:
+            self.visits.admit(event)
+            customer = self.customer_data.apply(event)
+            return customer.admission, customer
+        if kind is LeadAssigned or kind is LeadResponded:
+            return self.lead_response.apply(event), None
+        if kind is StageAdvanced:
+            return self.stage_progression.apply(event), None
+        if kind is ForecastGraded:
+            return self.forecast.apply(event), None
+        raise TypeError(f"pulse does not consume {kind.__name__}")
+
+    def settle(self) -> list[tuple[VisitVerdict, str]]:
+        """The verdicts that changed since the last settle, each with the event that last
+        touched it; the effective-visit counts take them in."""
+        changed = self.visits.settle()
+        for verdict, _ in changed:
+            self.effective_visits.apply(verdict)
+        return changed
 
     def dashboard(self, day: date, roster: Iterable[str] = ()) -> tuple[Indicator, ...]:
         """Team indicators for one local day (customer data is the current snapshot)."""

@@ -92,6 +92,9 @@ class VisitUpdate:
 _UNCHANGED = {admission: VisitUpdate(admission) for admission in Admission}
 
 
+_LAST = "\U0010ffff"  # sorts after any event id: (at, _LAST) follows every key at `at`
+
+
 def _key(e) -> tuple[datetime, str]:
     return (e.at, e.event_id)
 
@@ -122,91 +125,136 @@ class VisitTracker:
         self._checkins_by_opportunity: dict[str, list[tuple[datetime, str]]] = {}
         self._checkins_by_customer: dict[str, list[tuple[datetime, str]]] = {}
         self._linked_checkouts: dict[str, list[CheckOut]] = {}  # check-in id -> check-outs naming it
-        self._notes_by_opportunity: dict[str, list[RequirementNoted]] = {}
-        self._notes_by_customer: dict[str, list[RequirementNoted]] = {}
-        self._locations: dict[str, list[tuple[datetime, str, GeoPoint]]] = {}
+        # per opportunity / customer: (at, id, note), sorted
+        self._notes_by_opportunity: dict[str, list[tuple[datetime, str, RequirementNoted]]] = {}
+        self._notes_by_customer: dict[str, list[tuple[datetime, str, RequirementNoted]]] = {}
+        self._locations: dict[str, list[tuple[datetime, str, GeoPoint]]] = {}  # per customer, sorted
         self._verdicts: dict[str, VisitVerdict] = {}
         # Undecided visits by the watermark that decides them; stale entries are harmless.
         self._decide_queues: dict[str, list[tuple[datetime, str]]] = {}  # per rep
+        # Between `admit` and `settle`: visits to judge (-> the event that last touched each),
+        # and the clocks whose watermark moved (-> their latest event).
+        self._dirty: dict[str, str] = {}
+        self._moved: dict[str, str] = {}
+        self._note_reach = thresholds.max_visit_duration + thresholds.note_grace
 
     # ---- input -------------------------------------------------------------------------------
     def apply(self, event: VisitEvent) -> VisitUpdate:
+        """One event, judged at once: `admit` then `settle`."""
+        admission = self.admit(event)
+        if admission is not Admission.ACCEPTED:
+            return _UNCHANGED[admission]
+        changed = self.settle()
+        if not changed:
+            return _UNCHANGED[admission]
+        return VisitUpdate(admission, tuple(verdict for verdict, _ in changed))
+
+    def admit(self, event: VisitEvent) -> Admission:
+        """Records the event and marks the visits it may change; `settle` judges them. A
+        stream worker admits a whole batch and settles once, so a visit touched by several
+        of the batch's events (its check-in, note and check-out often arrive together) is
+        judged once. Verdicts are a pure function of the admitted events and the watermark,
+        so they end up exactly as if each event had been settled on its own."""
         if event.tenant_id != self.tenant_id:
             check_tenant(self.tenant_id, event.tenant_id, event.event_id)
-        exempt = isinstance(event, CustomerChanged)  # master data: last-writer-wins, never too late
-        clock = getattr(event, "rep_id", "") or ""
+        kind = type(event)
+        exempt = kind is CustomerChanged  # master data: last-writer-wins, never too late
+        clock = "" if exempt else (event.rep_id or "")
         gate = self._gates.get(clock)
         if gate is None:
             gate = self._gates[clock] = EventTimeGate(self._days, self.thresholds.lateness_allowance)
-        admission = gate.admit(event.event_id, event.at, exempt_from_lateness=exempt)
+        event_id = event.event_id
+        admission = gate.admit(event_id, event.at, exempt_from_lateness=exempt)
         if admission is not Admission.ACCEPTED:
-            return _UNCHANGED[admission]
-        affected: set[str] = set()
-        if isinstance(event, (CheckIn, CheckOut, RepActivity)):
-            key = _key(event)
-            keys = self._rep_keys.setdefault(event.rep_id, [])
-            position = bisect.bisect_left(keys, key)
-            keys.insert(position, key)
-            self._rep_events.setdefault(event.rep_id, []).insert(position, event)
+            return admission
+        self._moved[clock] = event_id
+        dirty = self._dirty
+        if kind is CheckIn or kind is CheckOut or kind is RepActivity:
+            rep_id = event.rep_id
+            key = (event.at, event_id)
+            keys = self._rep_keys.get(rep_id)
+            if keys is None:
+                keys = self._rep_keys[rep_id] = []
+                self._rep_events[rep_id] = []
+                self._rep_checkin_keys[rep_id] = []
+            if not keys or keys[-1] < key:  # the usual case: a rep's events arrive in order
+                keys.append(key)
+                self._rep_events[rep_id].append(event)
+            else:
+                position = bisect.bisect_left(keys, key)
+                keys.insert(position, key)
+                self._rep_events[rep_id].insert(position, event)
             # Only the rep's check-in just before the event can end differently (the end search
             # stops at the next check-in); a new check-in is judged itself; a linked check-out
             # ends the check-in it names.
-            checkin_keys = self._rep_checkin_keys.setdefault(event.rep_id, [])
+            checkin_keys = self._rep_checkin_keys[rep_id]
             before = bisect.bisect_left(checkin_keys, key)
-            if before and self._may_end(checkin_keys[before - 1][1], event):
-                affected.add(checkin_keys[before - 1][1])
-            if isinstance(event, CheckIn):
-                checkin_keys.insert(before, _key(event))
-                self._checkins[event.event_id] = event
-                affected.add(event.event_id)
+            if before:
+                previous = checkin_keys[before - 1][1]
+                if kind is not RepActivity or self._may_end(previous, event):
+                    dirty[previous] = event_id
+            if kind is CheckIn:
+                checkin_keys.insert(before, key)
+                self._checkins[event_id] = event
+                dirty[event_id] = event_id
                 if event.opportunity_id:
                     bisect.insort(self._checkins_by_opportunity.setdefault(event.opportunity_id, []), key)
                 bisect.insort(self._checkins_by_customer.setdefault(event.customer_id, []), key)
-            elif isinstance(event, CheckOut) and event.checkin_id:
+            elif kind is CheckOut and event.checkin_id:
                 self._linked_checkouts.setdefault(event.checkin_id, []).append(event)
                 if event.checkin_id in self._checkins:
-                    affected.add(event.checkin_id)
-        elif isinstance(event, RequirementNoted):
+                    dirty[event.checkin_id] = event_id
+        elif kind is RequirementNoted:
             # A note counts for check-ins at most max_visit_duration + note_grace before it.
-            earliest = (event.at - self.thresholds.max_visit_duration - self.thresholds.note_grace, "")
-            latest = (event.at, "\U0010ffff")
+            earliest = (event.at - self._note_reach, "")
+            latest = (event.at, _LAST)
+            entry = (event.at, event_id, event)
             if event.opportunity_id:
-                self._notes_by_opportunity.setdefault(event.opportunity_id, []).append(event)
-                affected |= {c for _, c in _between(self._checkins_by_opportunity.get(event.opportunity_id, []),
-                                                     earliest, latest)}
-            self._notes_by_customer.setdefault(event.customer_id, []).append(event)
-            affected |= {
-                c
-                for _, c in _between(self._checkins_by_customer.get(event.customer_id, []), earliest, latest)
-                if not self._checkins[c].opportunity_id
-            }
-        elif isinstance(event, CustomerChanged):
-            if event.location is None:
-                return VisitUpdate(admission)
-            self._locations.setdefault(event.customer_id, []).append((event.at, event.event_id, event.location))
-            self._locations[event.customer_id].sort(key=lambda x: (x[0], x[1]))
-            affected |= {c for _, c in self._checkins_by_customer.get(event.customer_id, [])}
+                bisect.insort(self._notes_by_opportunity.setdefault(event.opportunity_id, []), entry)
+                for _, c in _between(self._checkins_by_opportunity.get(event.opportunity_id, []), earliest, latest):
+                    dirty[c] = event_id
+            bisect.insort(self._notes_by_customer.setdefault(event.customer_id, []), entry)
+            for _, c in _between(self._checkins_by_customer.get(event.customer_id, []), earliest, latest):
+                if not self._checkins[c].opportunity_id:
+                    dirty[c] = event_id
+        elif kind is CustomerChanged:
+            if event.location is not None:
+                bisect.insort(self._locations.setdefault(event.customer_id, []), (event.at, event_id, event.location))
+                for _, c in self._checkins_by_customer.get(event.customer_id, []):
+                    dirty[c] = event_id
         else:  # pragma: no cover - typing guard
-            raise TypeError(f"unsupported event {type(event).__name__}")
-        # The watermark may have moved: undecided visits whose decision point it passed are final now.
-        queue = self._decide_queues.get(clock, [])
-        watermark = gate.watermark
-        while queue and watermark is not None and queue[0][0] <= watermark:
-            visit_id = heapq.heappop(queue)[1]
-            if not self._verdicts[visit_id].decided:  # stale entry: a decided verdict stays decided
-                affected.add(visit_id)
-        if not affected:
-            return _UNCHANGED[admission]  # most calls and emails: nothing to re-judge
+            raise TypeError(f"unsupported event {kind.__name__}")
+        return admission
+
+    def settle(self) -> list[tuple[VisitVerdict, str]]:
+        """Judges every visit admitted events may have changed, and every undecided visit whose
+        decision point its rep's watermark has passed; returns the verdicts that changed, each
+        with the event that last touched it (in (start, visit id) order)."""
+        dirty = self._dirty
+        for clock, cause in self._moved.items():
+            queue = self._decide_queues.get(clock)
+            if not queue:
+                continue
+            watermark = self._gates[clock].watermark
+            while queue and queue[0][0] <= watermark:
+                visit_id = heapq.heappop(queue)[1]
+                if visit_id not in dirty and not self._verdicts[visit_id].decided:  # else: a stale entry
+                    dirty[visit_id] = cause
+        self._moved.clear()
+        if not dirty:
+            return []
         changed = []
-        for visit_id in sorted(affected):
+        verdicts = self._verdicts
+        for visit_id in sorted(dirty):
             verdict, decide_at = self._judge(self._checkins[visit_id])
             if not verdict.decided:
                 heapq.heappush(self._decide_queues.setdefault(verdict.rep_id, []), (decide_at, visit_id))
-            if self._verdicts.get(visit_id) != verdict:
-                self._verdicts[visit_id] = verdict
-                changed.append(verdict)
-        changed.sort(key=lambda v: (v.started_at, v.visit_id))
-        return VisitUpdate(admission, tuple(changed))
+            if verdicts.get(visit_id) != verdict:
+                verdicts[visit_id] = verdict
+                changed.append((verdict, dirty[visit_id]))
+        dirty.clear()
+        changed.sort(key=lambda found: (found[0].started_at, found[0].visit_id))
+        return changed
 
     # ---- queries -----------------------------------------------------------------------------
     @property
@@ -238,12 +286,12 @@ class VisitTracker:
         return tuple(v for v in self.verdicts() if not v.effective and not v.decided)
 
     # ---- rules -------------------------------------------------------------------------------
-    def _may_end(self, visit_id: str, event: RepEvent) -> bool:
-        """False when `event` provably cannot change the visit's end: a call or email after a
+    def _may_end(self, visit_id: str, event: RepActivity) -> bool:
+        """False when a call or email provably cannot change the visit's end: it comes after a
         visit already ended by a check-out, or after the activity that already ended it.
-        (Check-ins and check-outs always re-judge; the watermark's effect is the decide queue's.)"""
-        if not isinstance(event, RepActivity):
-            return True
+        (Check-ins and check-outs always re-judge; the watermark's effect is the decide queue's.)
+        A verdict not yet re-judged since earlier events of the batch is stale only when one of
+        those events already marked the visit, so the answer is right whenever it matters."""
         verdict = self._verdicts.get(visit_id)
         if verdict is None:
             return True
@@ -253,29 +301,30 @@ class VisitTracker:
                     and verdict.ended_at < event.at)
 
     def _end_of(self, ci: CheckIn) -> tuple[Optional[RepEvent], str]:
-        linked = sorted(
-            (e for e in self._linked_checkouts.get(ci.event_id, ()) if e.rep_id == ci.rep_id and e.at >= ci.at),
-            key=_key,
-        )
-        if linked:
-            return linked[0], ENDED_BY_CHECK_OUT
+        named = self._linked_checkouts.get(ci.event_id)
+        if named:
+            linked = [e for e in named if e.rep_id == ci.rep_id and e.at >= ci.at]
+            if linked:
+                return min(linked, key=_key), ENDED_BY_CHECK_OUT
         timeline = self._rep_events.get(ci.rep_id, [])
         start = bisect.bisect_right(self._rep_keys.get(ci.rep_id, []), _key(ci))
-        for e in timeline[start:]:
-            if isinstance(e, CheckIn):
+        for index in range(start, len(timeline)):  # no slice: the rest of the rep's history may be long
+            e = timeline[index]
+            kind = type(e)
+            if kind is CheckIn:
                 break
-            if isinstance(e, CheckOut) and not e.checkin_id and e.customer_id in ("", ci.customer_id):
+            if kind is CheckOut and not e.checkin_id and e.customer_id in ("", ci.customer_id):
                 return e, ENDED_BY_CHECK_OUT
         if start < len(timeline):
             return timeline[start], ENDED_BY_NEXT_ACTIVITY
         return None, ENDED_BY_NONE
 
     def _location_of(self, ci: CheckIn) -> Optional[tuple[datetime, str, GeoPoint]]:
-        known = self._locations.get(ci.customer_id, [])
-        before = [x for x in known if x[0] <= ci.at]
-        if before:
-            return before[-1]
-        return known[0] if known else None
+        known = self._locations.get(ci.customer_id)
+        if not known:
+            return None
+        before = bisect.bisect_right(known, (ci.at, _LAST))
+        return known[before - 1] if before else known[0]
 
     def _local(self, at: datetime) -> str:
         return at.astimezone(self.tz).isoformat(timespec="minutes")
@@ -335,7 +384,7 @@ class VisitTracker:
             candidates = self._notes_by_opportunity.get(ci.opportunity_id, [])
         else:
             candidates = self._notes_by_customer.get(ci.customer_id, []) if ci.customer_id else []
-        notes = sorted((n for n in candidates if ci.at <= n.at <= window_end), key=_key)
+        notes = [n for _, _, n in _between(candidates, (ci.at,), (window_end, _LAST))]
         if notes:
             evidence.extend(n.event_id for n in notes)
         else:

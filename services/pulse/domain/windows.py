@@ -137,12 +137,19 @@ class EventTimeGate:
             self.duplicates += 1
             return Admission.DUPLICATE
         self._seen.add(event_id)
+        # An event not behind the watermark (the usual case) is in an open window, since its
+        # window ends after it: no window lookup.
+        watermark = self.watermark
+        if watermark is None or at > watermark:
+            self.watermark = at
+            return Admission.ACCEPTED
+        if exempt_from_lateness or at == watermark:
+            return Admission.ACCEPTED
         window = self.assigner.window_of(at)
         closes_at = self._closes_at.get(window.key)
         if closes_at is None:
             closes_at = self._closes_at[window.key] = window.end + self.allowance
-        if not exempt_from_lateness and self.watermark is not None and self.watermark >= closes_at:
-            assert self.watermark is not None
+        if watermark >= closes_at:
             self._too_late.append(
                 LateEvent(
                     event_id=event_id,
@@ -156,8 +163,6 @@ class EventTimeGate:
                 )
             )
             return Admission.TOO_LATE
-        if self.watermark is None or at > self.watermark:
-            self.watermark = at
         return Admission.ACCEPTED
 
     @property

@@ -1,3 +1,5 @@
+import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -377,3 +379,21 @@ def test_indicators_refuse_other_tenants():
         EffectiveVisitsIndicator("t", SH).apply(verdict("v", "r", MON).__class__(
             *[getattr(verdict("v", "r", MON), f) if f != "tenant_id" else "u"
               for f in VisitVerdict.__dataclass_fields__]))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_effective_visit_counts_equal_a_recount_through_random_revisions(seed):
+    """The per rep/day counts `headline` reads are kept as verdicts arrive and are revised
+    (effective ↔ not, revised while effective); they must equal a recount of the verdicts."""
+    rnd = random.Random(seed)
+    ind = EffectiveVisitsIndicator("t", SH)
+    days = (MON, TUE, WED, THU, FRI)
+    for step in range(600):
+        vid = f"v{rnd.randrange(40)}"  # a visit keeps its rep and day; its verdict is revised
+        n = int(vid[1:])
+        revision = verdict(vid, f"r{n % 3}", days[n % 5], effective=rnd.random() < 0.6)
+        ind.apply(replace(revision, evidence_event_ids=(vid, f"co-{step}")))
+        for rep in ("r0", "r1", "r2"):
+            for day in days:
+                full = ind.value(rep, day)
+                assert ind.headline(rep, day) == (full.value, full.state)

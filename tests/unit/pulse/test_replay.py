@@ -19,6 +19,7 @@ from services.pulse.domain.events import (
     RequirementNoted,
     StageAdvanced,
 )
+from services.pulse.domain.book import EFFECTIVE_VISITS, PulseBook, TenantSettings
 from services.pulse.domain.indicators import HealthState
 from services.pulse.domain.pulse import TenantPulse
 from services.pulse.domain.thresholds import PulseThresholds
@@ -162,3 +163,73 @@ def test_tenant_pulse_routes_customer_changes_to_flags_and_visit_verdicts():
     assert p.apply(CustomerChanged("loc", "t", "c1", t0, {})).admission is Admission.DUPLICATE
     with pytest.raises(TypeError):
         p.apply(object())
+
+
+# ------------------------------------------------------------------ batches (the stream worker's way)
+
+
+def book_in_batches(events, size: int) -> tuple[PulseBook, list]:
+    book = PulseBook(lambda tenant: TenantSettings(SH))
+    changes = [book.apply_batch(events[i : i + size]) for i in range(0, len(events), size)]
+    return book, changes
+
+
+@pytest.mark.parametrize("size", [1, 7, 60, 10_000])
+@pytest.mark.parametrize("seed", [None, 4])
+def test_a_book_fed_in_batches_holds_what_event_by_event_application_holds(size, seed):
+    """Visits are judged once per batch (admit, then settle): whatever the batch size, the
+    verdicts, counts and drill-downs are those of applying each event on its own."""
+    events = history()
+    arrival = events if seed is None else shuffled_within_allowance(events, PulseThresholds().lateness_allowance, seed)
+    expected = snapshot(replay(arrival))
+    book, changes = book_in_batches(arrival, size)
+    assert snapshot(book.tenant("t")) == expected
+    # What was published last for each visit and each scope is what the book holds now.
+    last_verdicts = {c.verdict.visit_id: c.verdict for batch in changes for c in batch.verdicts}
+    assert tuple(sorted(last_verdicts.values(), key=lambda v: (v.started_at, v.visit_id))) == expected[3]
+    pulse = book.tenant("t")
+    last_counts = {(c.scope, c.indicator.window): c.indicator.value for batch in changes for c in batch.indicators
+                   if c.indicator.name == EFFECTIVE_VISITS}
+    for (scope, window), value in last_counts.items():
+        assert pulse.effective_visits.value(scope.removeprefix("rep:"), date.fromisoformat(window)).value == value
+
+
+def test_a_verdict_change_names_the_input_that_led_to_it():
+    t0 = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    book = PulseBook(lambda tenant: TenantSettings(SH))
+    book.apply_batch([CustomerChanged("loc", "t", "c1", t0 - timedelta(days=1), {"name": "ACME"}, SITE)])
+    first = book.apply_batch([
+        CheckIn("ci", "t", "r1", "c1", t0, SITE, opportunity_id="o1"),
+        RequirementNoted("n", "t", "o1", "c1", t0 + timedelta(minutes=5), "r1"),
+    ])
+    assert [(c.verdict.visit_id, c.cause_event_id, c.revision) for c in first.verdicts] == [("ci", "n", 1)]
+    ended = book.apply_batch([CheckOut("co", "t", "r1", t0 + timedelta(minutes=30), customer_id="c1")])
+    assert [(c.cause_event_id, c.verdict.effective, c.revision) for c in ended.verdicts] == [("co", True, 2)]
+    # A visit without a note is decided by the rep's later activity, which is its cause.
+    book.apply_batch([CheckIn("ci2", "t", "r1", "c1", t0 + timedelta(hours=1), SITE, opportunity_id="o2"),
+                      CheckOut("co2", "t", "r1", t0 + timedelta(hours=1, minutes=30), customer_id="c1")])
+    decided = book.apply_batch([RepActivity("call", "t", "r1", t0 + timedelta(hours=6), kind="call")])
+    assert [(c.verdict.visit_id, c.cause_event_id, c.verdict.decided) for c in decided.verdicts] == [
+        ("ci2", "call", True)
+    ]
+    effective = [c for c in ended.indicators if c.indicator.name == EFFECTIVE_VISITS]
+    assert [(c.cause_event_id, c.indicator.value) for c in effective] == [("co", 1.0)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_kept_effective_visit_counts_equal_a_recount(seed):
+    """`headline` reads counts kept up to date as verdicts are revised; `value` recounts the
+    verdicts: equal after every revision, in any arrival order."""
+    p = TenantPulse("t", SH)
+    checked = 0
+    for event in shuffled_within_allowance(history(), PulseThresholds().lateness_allowance, seed):
+        for verdict in p.apply(event).verdicts:
+            day = p.effective_visits.day_of(verdict)
+            full = p.effective_visits.value(verdict.rep_id, day)
+            assert p.effective_visits.headline(verdict.rep_id, day) == (full.value, full.state)
+            checked += 1
+    assert checked > 50
+    for rep in REPS:
+        for day in DAYS:
+            full = p.effective_visits.value(rep, day)
+            assert p.effective_visits.headline(rep, day) == (full.value, full.state)

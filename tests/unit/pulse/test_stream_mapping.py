@@ -147,10 +147,21 @@ def test_the_worker_mapping_without_drill_down_references_gives_the_same_events(
     book, mapper, _ = fold([])
     record = log.activity("x1", "call", T0)
     schema, tenant = schema_and_tenant(record.headers)
-    lean = mapper.map_record(schema, tenant, record.topic, 0, 0, record.value, record.headers, with_source=False)
+    lean = mapper.events_of(schema, tenant, record)
     full = mapper.map(record.topic, 0, 0, record.value, record.headers)
-    assert lean.events == full.events and lean.source is None and full.source is not None
+    assert lean == full.events and full.source is not None
     assert full.events[0].at == T0
+
+
+def test_the_hot_path_header_read_agrees_with_a_full_envelope_parse():
+    record = Log().activity("x1", "call", T0)
+    assert schema_and_tenant(record.headers) == (activity_pb.ActivityEvent.DESCRIPTOR.full_name, TENANT)
+    # Repeated headers: the last one wins, as in `Envelope.from_headers`.
+    doubled = [*record.headers, ("ce_tenantid", b"other"), ("traceparent", b"00-x")]
+    assert schema_and_tenant(doubled) == (activity_pb.ActivityEvent.DESCRIPTOR.full_name, "other")
+    for broken in ([h for h in record.headers if h[0] != "ce_tenantid"], [("ce_tenantid", 7)], None):
+        with pytest.raises(EnvelopeError):
+            schema_and_tenant(broken)
 
 
 # ------------------------------------------------------------------ verdicts and indicator changes

@@ -50,7 +50,7 @@ HEALTH_STATE_YELLOW: HealthState
 HEALTH_STATE_RED: HealthState
 
 class VisitVerdict(_message.Message):
-    __slots__ = ("tenant_id", "visit_id", "rep_id", "customer_id", "opportunity_id", "started_at", "ended_at", "ended_by", "on_site_seconds", "distance_m", "effective", "decided", "reasons", "evidence_event_ids", "revision")
+    __slots__ = ("tenant_id", "visit_id", "rep_id", "customer_id", "opportunity_id", "started_at", "ended_at", "ended_by", "on_site_seconds", "distance_m", "effective", "decided", "reasons", "evidence_event_ids", "revision", "cause_event_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     VISIT_ID_FIELD_NUMBER: _ClassVar[int]
     REP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -66,6 +66,7 @@ class VisitVerdict(_message.Message):
     REASONS_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     visit_id: str
     rep_id: str
@@ -81,7 +82,8 @@ class VisitVerdict(_message.Message):
     reasons: _containers.RepeatedScalarFieldContainer[str]
     evidence_event_ids: _containers.RepeatedScalarFieldContainer[str]
     revision: int
-    def __init__(self, tenant_id: _Optional[str] = ..., visit_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., opportunity_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_by: _Optional[_Union[VisitEnd, str]] = ..., on_site_seconds: _Optional[int] = ..., distance_m: _Optional[float] = ..., effective: _Optional[bool] = ..., decided: _Optional[bool] = ..., reasons: _Optional[_Iterable[str]] = ..., evidence_event_ids: _Optional[_Iterable[str]] = ..., revision: _Optional[int] = ...) -> None: ...
+    cause_event_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., visit_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., opportunity_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_by: _Optional[_Union[VisitEnd, str]] = ..., on_site_seconds: _Optional[int] = ..., distance_m: _Optional[float] = ..., effective: _Optional[bool] = ..., decided: _Optional[bool] = ..., reasons: _Optional[_Iterable[str]] = ..., evidence_event_ids: _Optional[_Iterable[str]] = ..., revision: _Optional[int] = ..., cause_event_id: _Optional[str] = ...) -> None: ...
 
 class IndicatorChanged(_message.Message):
     __slots__ = ("tenant_id", "indicator", "scope", "window", "value", "state", "previous_state", "threshold", "p50_minutes", "p90_minutes", "missing_fields", "as_of", "cause_event_id")
