@@ -222,18 +222,22 @@ async def test_a_chunk_that_fails_to_store_is_recovered_from_the_log_by_the_next
     assert verify(chain, tenant, anchor=await store.head(tenant)).ok
 
 
+class StoreFailingFirst(AuditStore):
+    """An AuditStore whose first `apply` fails as if Redis went away."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    async def apply(self, placed, canonicals=None):
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionError("Redis went away")
+        return await super().apply(placed, canonicals)
+
+
 async def test_a_failed_last_store_is_caught_up_by_settle(redis, kafka_log, log_topic, tenant):
     store = AuditStore(redis, log_topic)
-
-    class StoreFailingFirst(AuditStore):
-        calls = 0
-
-        async def apply(self, placed, canonicals=None):
-            StoreFailingFirst.calls += 1
-            if StoreFailingFirst.calls == 1:
-                raise ConnectionError("Redis went away")
-            return await super().apply(placed, canonicals)
-
     chainer = AuditChainer(StoreFailingFirst(redis, log_topic), kafka_log, kafka_log)
     await chainer.chain(PARTITION, entries(tenant, 3))
     assert chainer.unsettled() == [PARTITION]
@@ -325,19 +329,11 @@ async def test_the_worker_stores_what_a_failed_background_store_left_once_the_in
     producer = new_producer(settings.kafka_bootstrap, "test-audit-chain-intake")
     await producer.start()
 
-    class StoreFailingFirst(AuditStore):
-        calls = 0
-
-        async def apply(self, placed, canonicals=None):
-            StoreFailingFirst.calls += 1
-            if StoreFailingFirst.calls == 1:
-                raise ConnectionError("Redis went away")
-            return await super().apply(placed, canonicals)
-
     store = AuditStore(redis, log_topic)
+    failing = StoreFailingFirst(redis, log_topic)
     worker = ChainWorker(
         settings.kafka_bootstrap,
-        AuditChainer(StoreFailingFirst(redis, log_topic), kafka_log, kafka_log),
+        AuditChainer(failing, kafka_log, kafka_log),
         producer,
         intake_topic=intake_topic,
         group_id=f"test-chain-{uuid.uuid4().hex[:10]}",
@@ -362,7 +358,7 @@ async def test_the_worker_stores_what_a_failed_background_store_left_once_the_in
             chain = await stored_chain(store, tenant)
             assert [r.sequence for r in chain] == [1, 2, 3, 4]
             assert verify(chain, tenant, anchor=await store.head(tenant)).ok
-            assert StoreFailingFirst.calls >= 2
+            assert failing.calls >= 2
         finally:
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
