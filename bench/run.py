@@ -54,6 +54,7 @@ from kernel.clock import SHARED_OFFSET_KEY, SharedAdjustableClock, advance_share
 from kernel.config import Settings
 from kernel.envelope import EnvelopeError, decode, header_pairs
 from kernel.topics import ACCOUNT, ALERT_RAISED, OPPORTUNITY, POLICY, REP
+from services.actions.adapters.streams import PROJECTOR_GROUP
 from services.actions.bootstrap import STALL_DEADLINES
 from tools import stack
 
@@ -65,7 +66,9 @@ GROUP = "dealpulse-actions"  # faust.App id "dealpulse-actions" is the consumer 
 REPORTING_WORKER = "actions-reporting"
 REPORTING_GROUP = "dealpulse-actions-reporting"
 REPORTING_TOPICS = (OPPORTUNITY.name, REP.name)
-WORKER_TOPICS = (OPPORTUNITY.name, ACCOUNT.name, REP.name, POLICY.name)
+WORKER_TOPICS = (ACCOUNT.name, REP.name, POLICY.name)
+# The worker reads the opportunity topic in a consumer group of its own.
+WORKER_GROUPS = ((GROUP, WORKER_TOPICS), (PROJECTOR_GROUP, (OPPORTUNITY.name,)))
 PROBE_TOPIC = "bench.latency.v1"
 STALL_DUE_KEY = f"dealpulse:deadlines:{STALL_DEADLINES}:due"
 HOURS_49 = 49 * 3600
@@ -232,20 +235,20 @@ async def wait_caught_up(
     timeout: float = 180,
     *,
     worker: str = WORKER,
-    group: str = GROUP,
-    topics: tuple[str, ...] = WORKER_TOPICS,
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = WORKER_GROUPS,
 ) -> None:
     deadline = time.monotonic() + timeout
-    lag = broker.group_lag(group, topics)
-    if lag:
-        log(f"{what}: group {group} lags {sum(lag.values())} records; waiting")
-    while lag:
-        if not stack.pid_of(worker):
-            raise BenchFailure(f"{worker} exited; see {stack.RUN / 'logs' / (worker + '.log')}")
-        if time.monotonic() > deadline:
-            raise BenchFailure(f"{what}: group {group} still lags after {timeout:.0f}s: {lag}")
-        await asyncio.sleep(0.5)
+    for group, topics in groups:
         lag = broker.group_lag(group, topics)
+        if lag:
+            log(f"{what}: group {group} lags {sum(lag.values())} records; waiting")
+        while lag:
+            if not stack.pid_of(worker):
+                raise BenchFailure(f"{worker} exited; see {stack.RUN / 'logs' / (worker + '.log')}")
+            if time.monotonic() > deadline:
+                raise BenchFailure(f"{what}: group {group} still lags after {timeout:.0f}s: {lag}")
+            await asyncio.sleep(0.5)
+            lag = broker.group_lag(group, topics)
 
 
 def new_producer(bootstrap: str) -> AIOKafkaProducer:

@@ -278,7 +278,7 @@ async def run(args: argparse.Namespace) -> dict:
             await asyncio.to_thread(stack.wait_ready, [WORKER, REPORTING_WORKER], 180)
             await wait_caught_up(broker, "before the burst", timeout=600)
             await wait_caught_up(
-                broker, "before the burst", timeout=900, worker=REPORTING_WORKER, group=REPORTING_GROUP, topics=REPORTING_TOPICS
+                broker, "before the burst", timeout=900, worker=REPORTING_WORKER, groups=((REPORTING_GROUP, REPORTING_TOPICS),)
             )
             worker_pid = stack.pid_of(WORKER)
             await asyncio.sleep(2.0)  # a few sweeps over the million armed timers

@@ -8,6 +8,7 @@ default of 1 silently loses internal topics when a broker dies.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,27 +49,27 @@ def create_faust_app(service: str, settings: Settings) -> faust.App:
 
 
 @contextmanager
-def event_process_span(event: faust.EventT) -> Iterator[None]:
-    """The per-event `<topic> process` span, child of the producer's `traceparent`.
+def event_process_span(topic: str, partition: int, offset: int, headers) -> Iterator[None]:
+    """The per-record `<topic> process` span, child of the producer's `traceparent`.
 
     Faust's OpenTelemetry sensor opens this span only around events a stream yields
-    one by one; an agent that takes events in batches opens it per event here, so a
-    trace still runs from the request that caused an event into its processing."""
-    message = event.message
+    one by one; whatever takes records in batches (a batch agent, `BatchConsumer`)
+    opens it per record here, so a trace still runs from the request that caused an
+    event into its processing."""
     carrier = {
         key: value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        for key, value in header_pairs(message.headers)
+        for key, value in header_pairs(headers)
     }
     with _tracer.start_as_current_span(
-        f"{message.topic} process",
+        f"{topic} process",
         context=propagate.extract(carrier),
         kind=trace.SpanKind.CONSUMER,
         attributes={
             "messaging.system": "kafka",
             "messaging.operation.type": "process",
-            "messaging.destination.name": message.topic,
-            "messaging.destination.partition.id": str(message.partition),
-            "messaging.kafka.message.offset": message.offset,
+            "messaging.destination.name": topic,
+            "messaging.destination.partition.id": str(partition),
+            "messaging.kafka.message.offset": offset,
         },
     ):
         yield
@@ -96,9 +97,19 @@ def sweep_on_timer(app: faust.App, name: str, sweeps: Sequence[Callable[[], Awai
     app.timer(interval=interval, name=name)(sweep)
 
 
+def add_readiness_check(app: faust.App, check: Callable[[], bool]) -> None:
+    """One more condition of `/ready`: a consumer the worker runs beside Faust's own
+    (e.g. a `BatchConsumer`) that has not got its partitions yet."""
+    _readiness_checks.setdefault(app, []).append(check)
+
+
+_readiness_checks: weakref.WeakKeyDictionary[faust.App, list[Callable[[], bool]]] = weakref.WeakKeyDictionary()
+
+
 def _add_readiness_page(app: faust.App) -> None:
     """`/ready` answers 200 only once this worker owns partitions and has finished
-    rebalancing and table recovery; Faust's web root answers long before that."""
+    rebalancing and table recovery, and every `add_readiness_check` holds; Faust's web
+    root answers long before that."""
 
     @app.page("/ready")
     async def ready(self, request):
@@ -107,8 +118,9 @@ def _add_readiness_page(app: faust.App) -> None:
             "rebalancing": bool(app.rebalancing),
             "recovering": bool(app.in_recovery),
             "assigned_partitions": len(assigned),
+            "other_consumers_ready": all(check() for check in _readiness_checks.get(app, ())),
         }
-        is_ready = assigned and not state["rebalancing"] and not state["recovering"]
+        is_ready = assigned and not state["rebalancing"] and not state["recovering"] and state["other_consumers_ready"]
         return self.json(state, status=200 if is_ready else 503)
 
 
@@ -139,13 +151,19 @@ def faust_send(app: faust.App):
 
 
 async def send_dead_letter(app: faust.App, spec: TopicSpec, event, reason: str) -> None:
-    """Park an undecodable record, with why and where it failed, and move on."""
-    message = event.message
+    """Park an undecodable event of a Faust stream, with why and where it failed."""
+    await send_dead_letter_record(app, spec, event.message, reason)
+
+
+async def send_dead_letter_record(app: faust.App, spec: TopicSpec, record, reason: str) -> None:
+    """Park a record (a Faust event's `message` or an aiokafka `ConsumerRecord`: both
+    have topic, partition, offset, key, value and headers) on the topic's dead-letter
+    twin, with why and where it failed, on the worker's own producer."""
     pending = await app.topic(spec.dead_letter.name, key_serializer="raw", value_serializer="raw").send(
-        key=message.key,
-        value=message.value,
+        key=record.key,
+        value=record.value,
         headers=dead_letter_headers(
-            message.headers, reason=reason, topic=message.topic, partition=message.partition, offset=message.offset
+            record.headers, reason=reason, topic=record.topic, partition=record.partition, offset=record.offset
         ),
     )
     await pending  # acknowledged before the source offset may be committed

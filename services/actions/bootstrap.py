@@ -92,9 +92,11 @@ def build_worker(settings: Settings) -> faust.App:
     touch_alerts = DeadlineStore(redis, TOUCH_ALERT_OUTBOX)
     lead_projector = LeadProjector(read_model, leads, lead_response, publisher)
     publish_all = streams.batch_publisher(app, SOURCE).publish
+    projector = ActionsProjector(read_model, stall, publisher, escalation, publish_all=publish_all)
+    streams.install_opportunity_projection(app, projector, settings.kafka_bootstrap)
     streams.install(
         app,
-        ActionsProjector(read_model, stall, publisher, escalation, publish_all=publish_all),
+        projector,
         StallSweeper(stall, publisher, clock, publish_all=publish_all),
         EscalationSweeper(escalation, publisher, clock, publish_all=publish_all),
         LeadResponseSweeper(lead_response, publisher, clock),

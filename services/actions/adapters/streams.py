@@ -1,5 +1,6 @@
 """The actions stream worker: Faust agents that decode each topic's records and hand
-them to the projector, and the timer that sweeps due stall deadlines."""
+them to the projector, the batch consumer of the opportunity topic (the stall alerts'
+hot path), and the timer that sweeps due stall deadlines."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 
 import faust
+from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import EnvelopeError, decode
-from kernel.faust_app import event_process_span, registry_topic, send_dead_letter, sweep_on_timer
+from kernel.batch_consumer import BatchConsumer
+from kernel.faust_app import add_readiness_check, event_process_span, registry_topic, send_dead_letter_record, sweep_on_timer
 from kernel.kafka import BatchPublisher
 from dealpulse.activity.v1 import events_pb2 as activity_events
 from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, POLICY, PULSE_VISIT_VERDICT, REP, TEMPLATE, TopicSpec
@@ -34,10 +37,15 @@ log = logging.getLogger(__name__)
 # 1 s alert budget); a sweep with nothing due is two Redis round trips per store.
 SWEEP_INTERVAL_SECONDS = 0.1
 MAX_RETRY_DELAY_SECONDS = 5.0
-# At most this many opportunity events are applied as one batch, and at most
-# MAX_TAKEN_EVENTS taken from the stream and not yet applied.
+# The opportunity projection's consumer group (`install_opportunity_projection`), and
+# at most this many opportunity events applied as one batch.
+PROJECTOR_GROUP = "dealpulse-actions-projector"
 BATCH_MAX_EVENTS = 500
-MAX_TAKEN_EVENTS = 2 * BATCH_MAX_EVENTS
+# One fetch request is in flight at a time: one sent for partitions already drained
+# waits this long on the broker while the other partitions' records of a burst, once
+# applied, wait for it (up to aiokafka's default 500 ms between two batches). 50 idle
+# fetches a second cost far less than that wait.
+FETCH_MAX_WAIT_MS = 20
 # Record batch size of the worker's producer: 500 alerts and their to-dos of one
 # partition fit in one or two batches, so a burst is a few produce requests.
 PRODUCER_MAX_BATCH_BYTES = 512 * 1024
@@ -60,14 +68,15 @@ async def _retrying(what: str, attempt) -> None:
             delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
 
 
-async def _decoded(app: faust.App, spec: TopicSpec, message_type, event):
-    """(envelope, payload), or None once a record that cannot be decoded is parked."""
+async def _decoded(app: faust.App, spec: TopicSpec, message_type, record):
+    """(envelope, payload) of a record (a Faust event's message or a `ConsumerRecord`),
+    or None once a record that cannot be decoded is parked."""
     try:
-        envelope, payload = decode(message_type, event.value, event.headers)
+        envelope, payload = decode(message_type, record.value, record.headers)
         if envelope.tenant_id != payload.tenant_id:
             raise EnvelopeError("ce_tenantid does not match the payload's tenant_id")
     except EnvelopeError as exc:
-        await _park(app, spec, event, str(exc))
+        await _park(app, spec, record, str(exc))
         return None
     return envelope, payload
 
@@ -77,7 +86,7 @@ async def _apply(app: faust.App, spec: TopicSpec, handle, event, envelope, paylo
     try:
         await _retrying(f"applying {spec.name}@{at.partition}:{at.offset}", lambda: handle(envelope, payload, at))
     except UnprocessableEvent as exc:
-        await _park(app, spec, event, f"cannot apply: {exc}")
+        await _park(app, spec, event.message, f"cannot apply: {exc}")
 
 
 def _tracing() -> bool:
@@ -96,7 +105,7 @@ def _agent(app: faust.App, spec: TopicSpec, message_type, handle):
 
     async def consume(stream):
         async for event in stream.events():
-            decoded = await _decoded(app, spec, message_type, event)
+            decoded = await _decoded(app, spec, message_type, event.message)
             if decoded is not None:
                 await _apply(app, spec, handle, event, *decoded)
 
@@ -104,59 +113,60 @@ def _agent(app: faust.App, spec: TopicSpec, message_type, handle):
     return app.agent(registry_topic(app, spec), name=consume.__name__)(consume)
 
 
-def _opportunity_agent(app: faust.App, projector: ActionsProjector):
+def install_opportunity_projection(app: faust.App, projector: ActionsProjector, bootstrap: str) -> BatchConsumer:
     """Applies the opportunity topic in batches (`ActionsProjector.on_opportunity_batch`:
-    one read, one publish of all outputs, one transaction), taking the next records
-    from the stream while a batch is being applied: a lone record is applied at once,
-    and in a burst each batch holds what arrived while the previous one was applied.
+    one read, one publish of all outputs, one transaction) read by a `BatchConsumer`
+    beside the Faust app, in the group `PROJECTOR_GROUP`: Faust's per-event delivery
+    cost more CPU than applying the event and kept a burst's batches small.
 
-    Acks are manual: a record is acked only once its batch is applied, i.e. after every
-    output of the batch is acknowledged, so no offset is committed past a record whose
-    outputs are not; after a crash the unacked records are redelivered and the
-    positions stored with each opportunity make the already-applied events no-ops."""
+    A batch's offsets are committed only once it is applied, i.e. after every output
+    is acknowledged and the transaction written; after a crash the uncommitted records
+    are redelivered and the positions stored with each opportunity make the
+    already-applied events no-ops. The group starts where the Faust group (the app's
+    id), which ran this projection before, left off."""
 
-    async def consume(stream):
-        manual = stream.noack()
-        taken: asyncio.Queue = asyncio.Queue(maxsize=MAX_TAKEN_EVENTS)
+    async def apply(records: list[ConsumerRecord]) -> None:
+        await _apply_opportunity_batch(app, projector, records)
 
-        async def apply_taken() -> None:
-            while True:
-                batch = [await taken.get()]
-                while not taken.empty() and len(batch) < BATCH_MAX_EVENTS:
-                    batch.append(taken.get_nowait())
-                await _apply_opportunity_batch(app, projector, batch)
-                for event in batch:
-                    await manual.ack(event)
+    consumer = BatchConsumer(
+        bootstrap,
+        PROJECTOR_GROUP,
+        [OPPORTUNITY.name],
+        apply,
+        max_records=BATCH_MAX_EVENTS,
+        client_id="actions-projector",
+        seed_group=app.conf.id,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+    )
+    add_readiness_check(app, lambda: consumer.ready)
 
-        applying = asyncio.ensure_future(apply_taken())
+    @app.task
+    async def project_opportunities() -> None:
+        await consumer.start()
         try:
-            async for event in manual.events():
-                await taken.put(event)
-                if applying.done():
-                    applying.result()  # it only ends by failing: fail the agent with it
+            await consumer.run()
         finally:
-            applying.cancel()
+            await consumer.stop()
 
-    consume.__name__ = _agent_name(OPPORTUNITY)
-    return app.agent(registry_topic(app, OPPORTUNITY), name=consume.__name__)(consume)
+    return consumer
 
 
-async def _apply_opportunity_batch(app: faust.App, projector: ActionsProjector, batch) -> None:
+async def _apply_opportunity_batch(app: faust.App, projector: ActionsProjector, records: list[ConsumerRecord]) -> None:
     """Decode and apply a batch; what cannot be decoded or applied is parked, and a
-    failure other than that retries the whole batch (an event parked on the first
+    failure other than that retries the whole batch (a record parked on the first
     attempt is not offered again)."""
     spec = OPPORTUNITY
-    items, records = [], {}
-    for event in batch:
-        found = await _decoded(app, spec, events.OpportunityEvent, event)
+    items, by_position = [], {}
+    for record in records:
+        found = await _decoded(app, spec, events.OpportunityEvent, record)
         if found is not None:
-            at = Position(event.message.partition, event.message.offset)
+            at = Position(record.partition, record.offset)
             items.append((*found, at))
-            records[at] = event
+            by_position[at] = record
     parked: set[Position] = set()
 
     async def reject(at: Position, problem: UnprocessableEvent) -> None:
-        await _park(app, spec, records[at], f"cannot apply: {problem}")
+        await _park(app, spec, by_position[at], f"cannot apply: {problem}")
         parked.add(at)
 
     async def attempt() -> None:
@@ -164,8 +174,8 @@ async def _apply_opportunity_batch(app: faust.App, projector: ActionsProjector, 
 
     with ExitStack() as spans:
         if _tracing():
-            for event in records.values():
-                spans.enter_context(event_process_span(event))
+            for r in by_position.values():
+                spans.enter_context(event_process_span(r.topic, r.partition, r.offset, r.headers))
         await _retrying(f"applying {len(items)} records of {spec.name}", attempt)
 
 
@@ -190,9 +200,10 @@ def install_approval_outcomes(app: faust.App, outcomes: ApprovalOutcomes) -> Non
     _agent(app, AUDIT_APPROVAL_COMPLETED, audit_events.ApprovalCompleted, handle)
 
 
-async def _park(app: faust.App, spec: TopicSpec, event, reason: str) -> None:
-    log.warning("dead-lettering %s@%d: %s", spec.name, event.message.offset, reason)
-    await _retrying(f"dead-lettering {spec.name}@{event.message.offset}", lambda: send_dead_letter(app, spec, event, reason))
+async def _park(app: faust.App, spec: TopicSpec, record, reason: str) -> None:
+    where = f"{spec.name}@{record.partition}:{record.offset}"
+    log.warning("dead-lettering %s: %s", where, reason)
+    await _retrying(f"dead-lettering {where}", lambda: send_dead_letter_record(app, spec, record, reason))
 
 
 def install(
@@ -201,7 +212,6 @@ def install(
     *sweepers: DeadlineSweeper,
     activity_handlers: Sequence[Callable[[activity_events.ActivityEvent, Position], Awaitable[None]]] = (),
 ) -> None:
-    _opportunity_agent(app, projector)
     _agent(app, ACCOUNT, events.AccountEvent, projector.on_account_event)
     _agent(app, REP, events.RepEvent, lambda env, p, at: projector.on_rep_event(p, at))
     _agent(app, POLICY, events.TenantPolicyEvent, lambda env, p, at: projector.on_policy_event(p, at))

@@ -1,6 +1,4 @@
-"""A batched agent's per-event span continues the producer's trace."""
-
-from types import SimpleNamespace
+"""A batch consumer's per-record span continues the producer's trace."""
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -13,8 +11,8 @@ TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 PARENT_SPAN_ID = 0xB7AD6B7169203331
 
 
-def _event(headers):
-    return SimpleNamespace(message=SimpleNamespace(topic="actions.opportunity.v1", partition=3, offset=42, headers=headers))
+def _record(headers):
+    return ("actions.opportunity.v1", 3, 42, headers)
 
 
 def _tracing(monkeypatch):
@@ -28,7 +26,7 @@ def _tracing(monkeypatch):
 def test_the_span_is_a_consumer_child_of_the_traceparent_header(monkeypatch):
     exporter = _tracing(monkeypatch)
     traceparent = f"00-{TRACE_ID:032x}-{PARENT_SPAN_ID:016x}-01".encode()
-    with event_process_span(_event([("ce_id", b"e-1"), ("traceparent", traceparent)])):
+    with event_process_span(*_record([("ce_id", b"e-1"), ("traceparent", traceparent)])):
         inside = trace.get_current_span()
     (span,) = exporter.get_finished_spans()
     assert span.name == "actions.opportunity.v1 process"
@@ -41,7 +39,7 @@ def test_the_span_is_a_consumer_child_of_the_traceparent_header(monkeypatch):
 
 def test_without_a_traceparent_the_span_starts_a_trace(monkeypatch):
     exporter = _tracing(monkeypatch)
-    with event_process_span(_event({"ce_id": b"e-1"})):
+    with event_process_span(*_record({"ce_id": b"e-1"})):
         pass
     (span,) = exporter.get_finished_spans()
     assert span.parent is None
