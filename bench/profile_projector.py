@@ -45,7 +45,7 @@ from kernel.kafka import BatchPublisher, EventPublisher, OutgoingEvent
 from kernel.topics import OPPORTUNITY, TopicSpec
 from bench.generator import openings
 from dealpulse.actions.v1 import events_pb2 as events
-from services.actions.adapters.projector import STALL_CLAIM, ActionsProjector, StallSweeper
+from services.actions.adapters.projector import STALL_CLAIM, STALL_PRODUCE_CHUNK, ActionsProjector, StallSweeper
 from services.actions.adapters.read_models import ActionsReadModel, Position
 
 # Events per apply in the stall path, as the worker's agent takes them.
@@ -280,7 +280,8 @@ async def stall_path(
         await producer.stop()
     print(f"\nstall path alone, {args.stalled} due timers (BatchPublisher, acks=all, to {PROBE_TOPIC}):")
     print(f"  sweeper: {len(captured)} expiry events in {swept:.2f}s = {len(captured) / swept:,.0f}/s, "
-          f"CPU {swept_cpu / len(captured) * 1e6:,.0f} us per deadline (claims of {STALL_CLAIM}, one produce and one acknowledge each)")
+          f"CPU {swept_cpu / len(captured) * 1e6:,.0f} us per deadline (claims of {STALL_CLAIM}, produced "
+          f"{STALL_PRODUCE_CHUNK} at a time, one acknowledge each)")
     print(f"  projector raising alerts in batches of {BATCH}: {alerts} alerts in {raised:.2f}s = {alerts / raised:,.0f}/s, "
           f"CPU {raised_cpu / alerts * 1e6:,.0f} us per alert{' (under cProfile)' if profiler else ''}")
     if profiler:

@@ -90,3 +90,27 @@ async def test_a_failed_batch_publish_leaves_the_whole_claim_to_its_lease(redis)
 
     later = StallSweeper(deadlines, None, FixedClock(T0 + timedelta(seconds=31)), publish_all=recording)
     assert await later.sweep() == 4 and len(fired) == 4
+
+
+async def test_a_claim_is_produced_chunk_by_chunk_and_a_failed_chunk_is_left_to_its_lease(redis):
+    deadlines = DeadlineStore(redis, f"test.sweep.{uuid.uuid4().hex}")
+    for i in range(7):
+        await deadlines.arm(f"t/{i}", T0, b"")
+    chunks = []
+
+    async def second_chunk_fails(due):
+        chunks.append([d.member for d in due])
+        if len(chunks) == 2:
+            raise ConnectionError("broker away")
+
+    sweeper = DeadlineSweeper(deadlines, FixedClock(T0), what="stall", batch=10, chunk=3, fire_all=second_chunk_fails)
+    assert await sweeper.sweep() == 3
+    assert [len(c) for c in chunks] == [3, 3]  # stopped at the failing chunk
+    fired = []
+
+    async def recording(outgoing):
+        fired.extend(e.key for e in outgoing)
+
+    later = StallSweeper(deadlines, None, FixedClock(T0 + timedelta(seconds=31)), publish_all=recording)
+    assert await later.sweep() == 4
+    assert sorted(fired) == sorted(set(f"t/{i}" for i in range(7)) - set(chunks[0]))

@@ -4,9 +4,9 @@ batch costs a few Redis commands instead of about ten per event.
 `BatchReads` holds the reps and stored alerts the batch's effects look up, fetched
 together, and the alerts the batch itself raises or changes, so a later event of the
 same opportunity sees its own earlier results. `BatchWrites` collects every change of
-the batch and queues them into one MULTI: each opportunity's last state (at the
-position of its last event), each timer's last change, each stored message's last
-version, in the order the events were applied.
+the batch and queues them into one transaction (a single script call): each
+opportunity's last state (at the position of its last event), each timer's last
+change, each stored message's last version, in the order the events were applied.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from google.protobuf.message import Message
-from redis.asyncio.client import Pipeline
 
 from dealpulse.actions.v1 import events_pb2 as events
 from kernel.deadlines import DeadlineStore
+from kernel.redis_writes import PackedTransaction
 from services.actions.adapters.read_models import ActionsReadModel, Position
 from services.actions.domain.accounts import WON_STAGE
 from services.actions.domain.opportunity import OpportunityState, RecordedAction
@@ -95,7 +95,7 @@ class BatchWrites:
     def _timer_changes(self, store: DeadlineStore) -> dict[str, tuple[datetime, bytes] | None]:
         return self._timers.setdefault(id(store), (store, {}))[1]
 
-    def queue(self, tx: Pipeline) -> None:
+    def queue(self, tx: PackedTransaction) -> None:
         read_model = self._read_model
         if self._states:
             read_model.queue_opportunities(tx, self._states.values())

@@ -259,9 +259,9 @@ class ActionsProjector:
                 elif isinstance(effect, StoreAction):
                     writes.action(state, effect.action)
         await self._publish_all(outgoing)
-        async with self._read_model.transaction() as tx:
-            writes.queue(tx)
-            await tx.execute()
+        tx = self._read_model.packed_transaction()
+        writes.queue(tx)
+        await tx.execute()
 
     @staticmethod
     def _alert_out(alert: events.AlertRaised, event_id: str, at: datetime) -> OutgoingEvent:
@@ -419,8 +419,8 @@ class ActionsProjector:
 class DeadlineSweeper:
     """Turns due deadlines of one store into events (`fire` appends one to the entity's
     own topic: `stall_deadline_reached`, `alert_escalation_due`, a lead's
-    `response_deadline_reached`; `fire_all` appends a whole claim's at once), so the
-    decision they lead to is taken in stream order."""
+    `response_deadline_reached`; `fire_all` appends a claim's, or a chunk of it, at
+    once), so the decision they lead to is taken in stream order."""
 
     def __init__(
         self,
@@ -431,7 +431,10 @@ class DeadlineSweeper:
         what: str,
         batch: int = 500,
         fire_all: FireAll | None = None,
+        chunk: int | None = None,
     ) -> None:
+        """`batch` deadlines are claimed at once, their expiry events appended `chunk`
+        (default: all of them) at a time."""
         if (fire is None) == (fire_all is None):
             raise TypeError("a sweeper needs either fire or fire_all")
         self._deadlines = deadlines
@@ -439,6 +442,7 @@ class DeadlineSweeper:
         self._fire_all = fire_all or self._each(fire)
         self._what = what
         self._batch = batch
+        self._chunk = chunk or batch
 
     def _each(self, fire: Fire) -> Callable[[Sequence[DueDeadline]], Awaitable[list[DueDeadline]]]:
         async def fire_each(due: Sequence[DueDeadline]) -> list[DueDeadline]:
@@ -465,14 +469,18 @@ class DeadlineSweeper:
         due = await self._deadlines.claim_due(now, limit=self._batch, lease_seconds=30)
         if not due:
             return 0, 0
-        # One produce batch for the whole claim. A claim is acknowledged only once its
-        # expiry event is on the log; one that failed is left to its lease.
-        try:
-            fired = await self._fire_all(due)
-        except Exception as exc:
-            log.error("firing %d %s deadlines failed: %r", len(due), self._what, exc)
-            return len(due), 0
-        fired = due if fired is None else fired
+        # One produce batch per chunk: the consumer of the expiry events starts on the
+        # first while the next is built. A deadline is acknowledged only once its
+        # expiry event is on the log; one whose produce failed is left to its lease.
+        fired: list[DueDeadline] = []
+        for start in range(0, len(due), self._chunk):
+            chunk = due[start : start + self._chunk]
+            try:
+                done = await self._fire_all(chunk)
+            except Exception as exc:
+                log.error("firing %d %s deadlines failed: %r", len(chunk), self._what, exc)
+                break
+            fired += chunk if done is None else done
         if fired:
             await self._deadlines.acknowledge(*(deadline.member for deadline in fired))
         return len(due), len(fired)
@@ -499,11 +507,12 @@ def _opportunity_firing(publish_all: PublishAll, change: str, payload_type: type
     return fire_all
 
 
-# Stall deadlines fall due in bursts (a whole team's opportunities at one threshold).
-# A claim this size puts a burst on the log in one produce: in claims of 500, the
-# worker's Faust consumer (fetch wait 1.5 s) was seen to wait up to ~0.9 s for the
-# records of a later claim.
+# Stall deadlines fall due in bursts (a whole team's opportunities at one threshold):
+# claimed this many at once (one script call), their expiry events produced a chunk
+# at a time, so the worker's projection, fed by a consumer that fetches every 20 ms at
+# the most, starts on the first chunk while the sweeper builds the next.
 STALL_CLAIM = 2000
+STALL_PRODUCE_CHUNK = 500
 
 
 def StallSweeper(
@@ -519,7 +528,7 @@ def StallSweeper(
     fire_all = _opportunity_firing(
         publish_all or publishing_each(publisher), "stall_deadline_reached", events.StallDeadlineReached, "stall-deadline"
     )
-    return DeadlineSweeper(stall_deadlines, clock, what="stall", batch=batch, fire_all=fire_all)
+    return DeadlineSweeper(stall_deadlines, clock, what="stall", batch=batch, fire_all=fire_all, chunk=STALL_PRODUCE_CHUNK)
 
 
 def EscalationSweeper(

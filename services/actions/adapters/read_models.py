@@ -14,6 +14,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import TypeVar
 
 from google.protobuf import json_format
@@ -22,6 +23,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from dealpulse.actions.v1 import events_pb2 as events
+from kernel.redis_writes import PackedTransaction, Transaction
 from services.actions.adapters.messages import policy_from_proto, policy_to_proto
 from services.actions.domain.evidence import ActionKind, Evidence
 from services.actions.domain.opportunity import OpportunityState, RecordedAction
@@ -52,40 +54,52 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+# An opportunity's record: a JSON array of its position and then its fields in this
+# order (a field added later goes last and gets a default, so older records read).
+# Shorter and cheaper to write and read than an object with names: the stream worker
+# reads and writes one per event. Records written as {"state": {...}, "partition",
+# "offset"} by earlier versions still read.
+_STATE_FIELDS = (
+    "tenant_id",
+    "opportunity_id",
+    "account_id",
+    "name",
+    "owner_id",
+    "stage",
+    "amount_cents",
+    "currency",
+    "opened_at",
+    "stage_entered_at",
+    "last_valid_action_at",
+    "stall_deadline",
+    "open_alert_id",
+    "alert_level",
+    "template_id",
+    "template_version",
+    "version",
+)
+_STATE_TIMES = ("opened_at", "stage_entered_at", "last_valid_action_at", "stall_deadline")
+_STATE_TIME_INDEXES = tuple(_STATE_FIELDS.index(name) for name in _STATE_TIMES)
+_state_values = attrgetter(*_STATE_FIELDS)
+
+
 def state_to_json(state: OpportunityState, at: Position) -> str:
-    return json.dumps(
-        {
-            "state": {
-                "tenant_id": state.tenant_id,
-                "opportunity_id": state.opportunity_id,
-                "account_id": state.account_id,
-                "name": state.name,
-                "owner_id": state.owner_id,
-                "stage": state.stage,
-                "amount_cents": state.amount_cents,
-                "currency": state.currency,
-                "opened_at": _iso(state.opened_at),
-                "stage_entered_at": _iso(state.stage_entered_at),
-                "last_valid_action_at": _iso(state.last_valid_action_at),
-                "stall_deadline": _iso(state.stall_deadline),
-                "open_alert_id": state.open_alert_id,
-                "alert_level": state.alert_level,
-                "template_id": state.template_id,
-                "template_version": state.template_version,
-                "version": state.version,
-            },
-            "partition": at.partition,
-            "offset": at.offset,
-        }
-    )
+    values = list(_state_values(state))
+    for i in _STATE_TIME_INDEXES:
+        values[i] = _iso(values[i])
+    return json.dumps([at.partition, at.offset, *values])
 
 
 def state_from_json(raw: str | bytes) -> tuple[OpportunityState, Position]:
     data = json.loads(raw)
-    s = data["state"]
-    for name in ("opened_at", "stage_entered_at", "last_valid_action_at", "stall_deadline"):
-        s[name] = _time(s[name])
-    return OpportunityState(**s), Position(data["partition"], data["offset"])
+    if isinstance(data, dict):
+        fields, at = data["state"], Position(data["partition"], data["offset"])
+    else:
+        partition, offset, *values = data
+        fields, at = dict(zip(_STATE_FIELDS, values)), Position(partition, offset)
+    for name in _STATE_TIMES:
+        fields[name] = _time(fields[name])
+    return OpportunityState(**fields), at
 
 
 def action_to_json(action: RecordedAction) -> str:
@@ -167,13 +181,13 @@ class ActionsReadModel:
         policies = {tenant: _policy_from_json(raw) for tenant, raw in zip(tenants, raws[len(opportunities) :])}
         return states, policies
 
-    def queue_opportunity(self, tx: Pipeline, state: OpportunityState, at: Position) -> None:
+    def queue_opportunity(self, tx: Transaction, state: OpportunityState, at: Position) -> None:
         tx.set(self.key(state.tenant_id, "opportunity", state.opportunity_id), state_to_json(state, at))
 
-    def queue_opportunities(self, tx: Pipeline, states: Iterable[tuple[OpportunityState, Position]]) -> None:
+    def queue_opportunities(self, tx: Transaction, states: Iterable[tuple[OpportunityState, Position]]) -> None:
         tx.mset({self.key(s.tenant_id, "opportunity", s.opportunity_id): state_to_json(s, at) for s, at in states})
 
-    def queue_action(self, tx: Pipeline, state: OpportunityState, action: RecordedAction) -> None:
+    def queue_action(self, tx: Transaction, state: OpportunityState, action: RecordedAction) -> None:
         tx.hset(self._actions_key(state.tenant_id, state.opportunity_id), action.action_id, action_to_json(action))
 
     async def actions(self, tenant: str, opportunity_id: str) -> list[RecordedAction]:
@@ -186,6 +200,10 @@ class ActionsReadModel:
 
     def transaction(self) -> Pipeline:
         return self._redis.pipeline(transaction=True)
+
+    def packed_transaction(self) -> PackedTransaction:
+        """For a batch's many writes: one script call instead of a MULTI's packing."""
+        return PackedTransaction(self._redis)
 
     async def wait_for_opportunity(
         self, tenant: str, opportunity_id: str, at: Position, timeout: float
@@ -225,7 +243,7 @@ class ActionsReadModel:
     # Won customers: the closed-won opportunities of each account -----------------------
     # A set per account, written in the same transaction as the opportunity that closed
     # won (idempotent on replay). The audit policy decides account edits on it.
-    def queue_customer_won(self, tx: Pipeline, state: OpportunityState) -> None:
+    def queue_customer_won(self, tx: Transaction, state: OpportunityState) -> None:
         tx.sadd(self.key(state.tenant_id, "account-won", state.account_id), state.opportunity_id)
 
     async def won_opportunities(self, tenant: str, account_id: str) -> tuple[str, ...]:
@@ -259,10 +277,10 @@ class ActionsReadModel:
         raw = await self._redis.hget(self.key(tenant, kind), message_id)
         return message_type.FromString(raw) if raw else None
 
-    def queue_message(self, tx: Pipeline, tenant: str, kind: str, message_id: str, message: Message) -> None:
+    def queue_message(self, tx: Transaction, tenant: str, kind: str, message_id: str, message: Message) -> None:
         tx.hset(self.key(tenant, kind), message_id, message.SerializeToString())
 
-    def queue_messages(self, tx: Pipeline, tenant: str, kind: str, serialized: Mapping[str, bytes]) -> None:
+    def queue_messages(self, tx: Transaction, tenant: str, kind: str, serialized: Mapping[str, bytes]) -> None:
         tx.hset(self.key(tenant, kind), mapping=serialized)
 
     async def managers_and_alerts(
