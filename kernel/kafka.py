@@ -126,18 +126,32 @@ class _HeaderTemplate:
         self._content_type = ("content-type", CONTENT_TYPE.encode())
 
     def headers(self, event: OutgoingEvent, trace_headers: Headers) -> Headers:
-        time = event.event_time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
         return [
             *self._head,
             ("ce_id", event.event_id.encode()),
             *self._type_source,
-            ("ce_time", time.encode()),
+            ("ce_time", _utc_text(event.event_time)),
             ("ce_subject", event.key.encode()),
             self._schema,
             ("ce_tenantid", event.tenant_id.encode()),
             self._content_type,
             *trace_headers,
         ]
+
+
+_TIME_TEXTS: dict[datetime, bytes] = {}
+
+
+def _utc_text(at: datetime) -> bytes:
+    """`ce_time` of an event time. A worker's outputs share few event times (a visit's
+    revisions its start, a tenant's indicator changes its latest event time): formatting
+    is a third of a record's headers, a look-up a tenth of that."""
+    text = _TIME_TEXTS.get(at)
+    if text is None:
+        if len(_TIME_TEXTS) >= 100_000:
+            _TIME_TEXTS.clear()  # only caps memory
+        text = _TIME_TEXTS[at] = at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z").encode()
+    return text
 
 
 class BatchPublisher:
@@ -147,15 +161,21 @@ class BatchPublisher:
     partition for a key: aiokafka's default murmur2 partitioner), but they are appended to
     per-partition record batches by hand, which skips the producer's per-message
     bookkeeping, and one PRODUCER span covers the whole call: every record's `traceparent`
-    names that span. `publish` returns once every record is acknowledged (the producer's
-    acks setting; the workers use acks=all)."""
+    names that span, which ends when the last record is acknowledged (the producer's acks
+    setting; the workers use acks=all).
+
+    `publish` appends and waits for the acknowledgements. `append` returns as soon as the
+    records are in the producer's hands, with the acknowledgement still to await: a worker
+    can work on its next input while the broker acknowledges the last outputs."""
 
     def __init__(self, producer: AIOKafkaProducer, source: str) -> None:
         self._producer_of: Callable[[], AIOKafkaProducer] = lambda: producer
         self._source = source
         self._templates: dict[str, _HeaderTemplate] = {}
         self._partitions: dict[str, list[int]] = {}
-        self._partition_of: dict[tuple[str, str], int] = {}  # (topic, key) -> partition
+        # topic -> key -> partition: maps of strings to ints, which the garbage collector does
+        # not track (a (topic, key) tuple key would make it re-scan the whole map each time)
+        self._partition_of: dict[str, dict[str, int]] = {}
 
     @classmethod
     def late_bound(cls, producer_of: Callable[[], AIOKafkaProducer], source: str) -> "BatchPublisher":
@@ -168,18 +188,31 @@ class BatchPublisher:
     async def publish(self, events: Sequence[OutgoingEvent]) -> int:
         """Append all events in order (per partition) and wait for the acknowledgements;
         returns how many were published."""
+        return await (await self.append(events))
+
+    async def append(self, events: Sequence[OutgoingEvent]) -> "asyncio.Future[int]":
+        """Append all events in order (per partition); returns once the producer holds
+        them, with a future of their acknowledgement (how many were published, or the first
+        failure). Nothing is appended when an event is invalid (wrong schema for its topic,
+        naive event time)."""
         if not events:
-            return 0
+            done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            done.set_result(0)
+            return done
         by_partition: dict[tuple[str, int], list[OutgoingEvent]] = {}
+        partition_of = self._partition_of
         for event in events:
-            if event.payload.DESCRIPTOR.full_name != event.spec.schema:
-                raise TypeError(f"{event.payload.DESCRIPTOR.full_name} does not belong on {event.spec.name}")
+            spec = event.spec
+            if event.payload.DESCRIPTOR.full_name != spec.schema:
+                raise TypeError(f"{event.payload.DESCRIPTOR.full_name} does not belong on {spec.name}")
             if event.event_time.tzinfo is None:
                 raise ValueError("event time must be timezone-aware")
-            partition = await self._partition(event.spec.name, event.key)
-            by_partition.setdefault((event.spec.name, partition), []).append(event)
+            partition = partition_of.get(spec.name, _NO_KEYS).get(event.key)
+            if partition is None:
+                partition = await self._partition(spec.name, event.key)
+            by_partition.setdefault((spec.name, partition), []).append(event)
         topics = sorted({topic for topic, _ in by_partition})
-        with _tracer.start_as_current_span(
+        span = _tracer.start_span(
             f"{', '.join(topics)} publish",
             kind=SpanKind.PRODUCER,
             attributes={
@@ -188,17 +221,20 @@ class BatchPublisher:
                 "messaging.destination.name": topics[0] if len(topics) == 1 else ", ".join(topics),
                 "messaging.batch.message_count": len(events),
             },
-        ):
+        )
+        try:
             carrier: dict[str, str] = {}
-            propagate.inject(carrier)
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
             trace_headers = [(k, v.encode()) for k, v in carrier.items()]
             acks = [
                 ack
                 for (topic, partition), records in by_partition.items()
                 for ack in await self._send(topic, partition, records, trace_headers)
             ]
-            await asyncio.gather(*acks)
-        return len(events)
+        except BaseException as exc:
+            _end(span, exc)
+            raise
+        return asyncio.ensure_future(_acknowledged(acks, span, len(events)))
 
     async def _send(
         self, topic: str, partition: int, records: list[OutgoingEvent], trace_headers: Headers
@@ -227,19 +263,35 @@ class BatchPublisher:
         return template
 
     async def _partition(self, topic: str, key: str) -> int:
-        found = self._partition_of.get((topic, key))
-        if found is not None:
-            return found
         partitions = self._partitions.get(topic)
         if partitions is None:  # read once: the topic registry fixes each topic's partition count
             partitions = self._partitions[topic] = sorted(await self._producer_of().partitions_for(topic))
         partition = partitions[(murmur2(key.encode()) & 0x7FFFFFFF) % len(partitions)]
-        if len(self._partition_of) >= _PARTITION_CACHE_SIZE:
-            self._partition_of.clear()  # keys are bounded in practice; this only caps memory
-        self._partition_of[(topic, key)] = partition
+        cached = self._partition_of.setdefault(topic, {})
+        if len(cached) >= _PARTITION_CACHE_SIZE:
+            cached.clear()  # keys are bounded in practice; this only caps memory
+        cached[key] = partition
         return partition
 
 
+async def _acknowledged(acks: list[asyncio.Future], span: trace.Span, count: int) -> int:
+    try:
+        await asyncio.gather(*acks)
+    except BaseException as exc:
+        _end(span, exc)
+        raise
+    _end(span, None)
+    return count
+
+
+def _end(span: trace.Span, exc: BaseException | None) -> None:
+    if exc is not None:
+        span.record_exception(exc)
+        span.set_status(trace.Status(trace.StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+    span.end()
+
+
+_NO_KEYS: dict[str, int] = {}
 _PARTITION_CACHE_SIZE = 200_000
 
 _MURMUR_M = 0x5BD1E995

@@ -6,10 +6,11 @@ to domain events, applies them to the `PulseBook` (each touched visit judged onc
 batch), publishes the batch's verdicts and indicator changes — the latest per visit and per
 indicator scope, in one produce burst (`kernel.kafka.BatchPublisher`: record batches built
 by hand, one trace span per batch, acks=all) — and only then commits the batch's offsets.
-The acknowledgement wait and the commit of one batch overlap the decoding and folding of
-the next; batches still publish and commit in order. Faust's `stream.take` was measured at
-a fifth of the required 20,000 events/s before any work, so the hot path does not run
-inside Faust. The garbage collector is kept off the ever-growing book (`LongLivedHeap`).
+A batch's outputs are handed to the producer as soon as it is folded; their
+acknowledgement and the commit run while the next batches are decoded and folded (at most
+`IN_FLIGHT` batches unacknowledged), and commits stay in order. Faust's `stream.take` was
+measured at a fifth of the required 20,000 events/s before any work, so the hot path does
+not run inside Faust. The garbage collector is kept off the ever-growing book (`LongLivedHeap`).
 
 Master data (accounts, opportunities, the roster) is low-volume and every worker needs all
 of it (any rep may visit any customer): a second consumer reads those topics' partitions
@@ -30,8 +31,8 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -52,6 +53,8 @@ GROUP_ID = "dealpulse-pulse"
 SOURCE = "dealpulse/pulse"
 MASTER_TOPICS = (ACCOUNT, OPPORTUNITY, REP, LEAD)
 BATCH_RECORDS = 5000
+# Batches whose outputs may await their acknowledgement while the next one is worked on.
+IN_FLIGHT = 2
 
 
 @dataclass
@@ -171,8 +174,9 @@ class PulseWorker:
         self._master_live_from: dict[TopicPartition, int] = {}
         self._specs = {spec.name: spec for spec in (activity_topic, *master_topics)}
         self._heap = heap or LongLivedHeap()
-        # The previous batch's publishing and commit, awaited while this batch is worked on.
-        self._in_flight: asyncio.Task | None = None
+        # Earlier batches' acknowledgement and commit, oldest first, awaited while this batch
+        # is worked on; each awaits the one before it, so commits stay in order.
+        self._in_flight: deque[asyncio.Task] = deque()
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -214,20 +218,25 @@ class PulseWorker:
                 if not self.stats.ready and self._caught_up():
                     self.stats.ready = True
         finally:
-            await self._hand_over(None)
+            await self._drain()
 
     async def finished(self) -> None:
-        """Waits until the batch in flight is published and committed (its failure, if any,
-        is raised where the worker hands over its next batch)."""
-        if self._in_flight is not None:
-            await asyncio.wait({self._in_flight})
+        """Waits until the batches in flight are acknowledged and committed (a failure, if
+        any, is raised where the worker hands over its next batch)."""
+        if self._in_flight:
+            await asyncio.wait({self._in_flight[-1]})  # it awaits the ones before it
+
+    async def _drain(self) -> None:
+        """Waits until the batches in flight are acknowledged and committed, raising a failure."""
+        while self._in_flight:
+            await self._in_flight.popleft()
 
     # ---- rebuild ---------------------------------------------------------------------------
     async def _rebuild(self) -> None:
         """A fresh book from the log: master data first (check-ins find their customers),
         then this worker's activity partitions from the beginning."""
         assert self._consumer is not None and self._master is not None
-        await self._hand_over(None)  # its commit belongs to the offsets the rebuild reads
+        await self._drain()  # its commit belongs to the offsets the rebuild reads
         self.rebuild_needed = False
         self.stats.ready = False
         self.book = PulseBook(self._settings.settings_for)
@@ -263,7 +272,7 @@ class PulseWorker:
                 (live if record.offset >= live_from else replay).append(record)
         await self._apply(replay)
         if live:
-            await self._hand_over(self._finish(*await self._apply(live)))
+            await self._hand_over(*await self._apply(live))
 
     # ---- the hot path ----------------------------------------------------------------------
     async def _process(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
@@ -281,30 +290,38 @@ class PulseWorker:
         if live:
             changes, dead = await self._apply(live)
             offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-            await self._hand_over(self._finish(changes, dead, consumed=len(live), offsets=offsets))
+            await self._hand_over(changes, dead, consumed=len(live), offsets=offsets)
         self.stats.batches += 1
         self._heap.after_batch()
 
-    async def _hand_over(self, finish: Coroutine[Any, Any, None] | None) -> None:
-        """Waits for the batch in flight (raising its failure), then sets `finish` — the
-        next batch's publishing and commit — in flight. One batch's outputs wait for their
-        acknowledgements while the next batch is decoded and folded, instead of before, and
-        batches still publish and commit strictly in order."""
-        previous, self._in_flight = self._in_flight, None
-        if previous is not None:
-            await previous
-        if finish is not None:
-            self._in_flight = asyncio.create_task(finish)
-            # Let it append its records now: with the next batch already fetched, the loop
-            # might not yield again before that batch is folded, delaying these outputs.
-            await asyncio.sleep(0)
-
-    async def _finish(
+    async def _hand_over(
         self, changes: BatchChanges, dead: list[tuple[ConsumerRecord, str]], *, consumed: int = 0,
         offsets: dict[TopicPartition, int] | None = None,
     ) -> None:
+        """Hands the batch's outputs to the producer now, and sets their acknowledgement,
+        the dead letters and the commit in flight behind the earlier batches'. An earlier
+        batch's failure, once known, is raised here before anything of this one is
+        published (what was published after it carries deterministic ids, and no commit
+        passes it); with `IN_FLIGHT` batches unacknowledged, this waits for the oldest."""
+        in_flight = self._in_flight
+        while in_flight and (in_flight[0].done() or len(in_flight) >= IN_FLIGHT):
+            await in_flight.popleft()
+        acknowledged = await self._append(changes)
+        previous = in_flight[-1] if in_flight else None
+        in_flight.append(asyncio.create_task(
+            self._complete(previous, acknowledged, changes, dead, consumed=consumed, offsets=offsets)
+        ))
+
+    async def _complete(
+        self, previous: asyncio.Task | None, acknowledged: asyncio.Future, changes: BatchChanges,
+        dead: list[tuple[ConsumerRecord, str]], *, consumed: int, offsets: dict[TopicPartition, int] | None,
+    ) -> None:
         await asyncio.gather(*(self._dead_letter(record, reason) for record, reason in dead))
-        await self._publish(changes)
+        await acknowledged
+        self.stats.verdicts_published += len(changes.verdicts)
+        self.stats.indicator_changes_published += len(changes.indicators)
+        if previous is not None:
+            await previous  # commits in order; an earlier failure stops this commit too
         self.stats.consumed += consumed
         if offsets:
             await self._commit(offsets)
@@ -348,9 +365,10 @@ class PulseWorker:
                 dead.append((record, str(exc)))
         return self.book.apply_batch(events), dead
 
-    async def _publish(self, changes: BatchChanges) -> None:
+    async def _append(self, changes: BatchChanges) -> asyncio.Future:
         """One produce burst per batch: the book already coalesced it to the latest verdict
-        per visit and the latest value per indicator scope (see PulseBook.apply_batch)."""
+        per visit and the latest value per indicator scope (see PulseBook.apply_batch).
+        Returns the future of its acknowledgement."""
         assert self._publisher is not None
         outgoing = [
             OutgoingEvent(
@@ -374,9 +392,7 @@ class PulseWorker:
             )
             for change in changes.indicators
         ]
-        await self._publisher.publish(outgoing)
-        self.stats.verdicts_published += len(changes.verdicts)
-        self.stats.indicator_changes_published += len(changes.indicators)
+        return await self._publisher.append(outgoing)
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         assert self._producer is not None

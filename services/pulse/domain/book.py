@@ -56,7 +56,7 @@ class VerdictChange:
 @dataclass(frozen=True)
 class IndicatorChange:
     tenant_id: str
-    indicator: Indicator
+    indicator: Indicator  # an effective-visit count's without its drill-down (the dashboard's)
     scope: str  # rep:<id> | customer:<id>
     previous_state: HealthState
     as_of: datetime  # the latest event time the book had seen for the tenant
@@ -140,9 +140,10 @@ class PulseBook:
         changes.admissions.update((admission, n) for admission, n in counts.items() if n)
         for tenant_id, pulse in admitted.items():
             day_of = pulse.effective_visits.day_of
-            for verdict, cause in pulse.settle():
+            for verdict, cause, recounted in pulse.settle():
                 revised[(tenant_id, verdict.visit_id)] = (verdict, cause)
-                touched[(tenant_id, EFFECTIVE_VISITS, verdict.rep_id, _day_key(day_of(verdict)))] = cause
+                if recounted:
+                    touched[(tenant_id, EFFECTIVE_VISITS, verdict.rep_id, _day_key(day_of(verdict)))] = cause
         for key, (verdict, cause) in revised.items():
             published, revision = self._published_verdicts.get(key, (None, 0))
             if published == verdict:
@@ -152,11 +153,14 @@ class PulseBook:
         for (tenant_id, name, rep_id, window), cause in sorted(touched.items()):
             pulse = self._tenants[tenant_id]
             if name == EFFECTIVE_VISITS:
-                # Most touches leave the count as it was: compare before building the drill-down.
-                headline = pulse.effective_visits.headline(rep_id, date.fromisoformat(window))
+                # Most touches leave the count as it was: compare before building anything.
+                day = date.fromisoformat(window)
+                headline = pulse.effective_visits.headline(rep_id, day)
                 if self._reported.get((tenant_id, name, f"rep:{rep_id}", window), _UNREPORTED) == headline:
                     continue
-            indicator = _rep_value(pulse, name, rep_id, window)
+                indicator = pulse.effective_visits.summary(rep_id, day)
+            else:
+                indicator = _rep_value(pulse, name, rep_id, window)
             self._report(changes, tenant_id, indicator, f"rep:{rep_id}", cause, pulse, ())
         for (tenant_id, customer_id), (missing, cause) in sorted(customers.items()):
             pulse = self._tenants[tenant_id]

@@ -542,8 +542,10 @@ class EffectiveVisitsIndicator:
         self._first_day: Optional[date] = None
         self._streaks: dict[date, tuple[date, ...]] = {}
 
-    def apply(self, verdict: VisitVerdict) -> None:
-        """A verdict for a visit already seen replaces it (verdicts are revised as late events arrive)."""
+    def apply(self, verdict: VisitVerdict) -> bool:
+        """A verdict for a visit already seen replaces it (verdicts are revised as late events
+        arrive). True when the rep's day may read differently: a new visit, or one whose
+        effectiveness changed (most revisions only add evidence or decide a visit)."""
         check_tenant(self.tenant_id, verdict.tenant_id, verdict.visit_id)
         earlier = self._verdicts.get(verdict.visit_id)
         if earlier is not None:
@@ -559,6 +561,7 @@ class EffectiveVisitsIndicator:
             counts[day] = counts.get(day, 0) + 1
         if self._first_day is None or day < self._first_day:
             self._first_day = day
+        return earlier is None or earlier.effective != verdict.effective
 
     def reps(self) -> tuple[str, ...]:
         return tuple(sorted({rep for (rep, _), visits in self._by_rep_day.items() if visits}))
@@ -602,6 +605,27 @@ class EffectiveVisitsIndicator:
         stream worker compares to decide whether the indicator changed."""
         return float(self._count_on(rep_id, day)), self._state(
             (d, self._count_on(rep_id, d)) for d in self._streak_days(day)
+        )
+
+    def summary(self, rep_id: str, day: date) -> Indicator:
+        """`value(rep_id, day)` without its drill-down (the same value, state, threshold and
+        details): what an indicator-change event carries. The drill-down lists every visit
+        of the rep's day, by far the largest part of the cost, and only the dashboard reads it."""
+        counts = [(d, self._count_on(rep_id, d)) for d in self._streak_days(day)]
+        start = self.history_start or self._first_day
+        return Indicator(
+            name=self.name,
+            scope=f"rep:{rep_id}",
+            window=day.isoformat(),
+            value=float(self._count_on(rep_id, day)),
+            state=self._state(counts),
+            threshold=float(self.thresholds.min_effective_visits_per_day),
+            details=(
+                ("days_evaluated", tuple((d.isoformat(), n) for d, n in counts)),
+                ("consecutive_low_days_for_yellow", self.thresholds.low_visit_days_for_yellow),
+                ("history_start", None if start is None else start.isoformat()),
+            ),
+            drill_down=(),
         )
 
     def value(self, rep_id: str, day: date) -> Indicator:

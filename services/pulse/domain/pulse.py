@@ -108,13 +108,12 @@ class TenantPulse:
             return self.forecast.apply(event), None
         raise TypeError(f"pulse does not consume {kind.__name__}")
 
-    def settle(self) -> list[tuple[VisitVerdict, str]]:
+    def settle(self) -> list[tuple[VisitVerdict, str, bool]]:
         """The verdicts that changed since the last settle, each with the event that last
-        touched it; the effective-visit counts take them in."""
-        changed = self.visits.settle()
-        for verdict, _ in changed:
-            self.effective_visits.apply(verdict)
-        return changed
+        touched it and whether its day's effective-visit count may read differently; the
+        effective-visit counts take them in."""
+        apply = self.effective_visits.apply
+        return [(verdict, cause, apply(verdict)) for verdict, cause in self.visits.settle()]
 
     def dashboard(self, day: date, roster: Iterable[str] = ()) -> tuple[Indicator, ...]:
         """Team indicators for one local day (customer data is the current snapshot)."""

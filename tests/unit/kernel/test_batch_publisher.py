@@ -178,3 +178,49 @@ async def test_publishing_each_sends_every_event_through_an_event_publisher():
 
     assert await publishing_each(Recording())([event(1), event(2, ACCOUNT)]) == 2
     assert sent == [(OPPORTUNITY.name, "t/1", "id-1"), (ACCOUNT.name, "t/2", "id-2")]
+
+
+class HeldAcks(FakeProducer):
+    """Acknowledges only when told to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.acks: list[asyncio.Future] = []
+
+    async def send_batch(self, batch, topic, *, partition):
+        self.sent.append((topic, partition, batch))
+        self.acks.append(asyncio.get_running_loop().create_future())
+        return self.acks[-1]
+
+
+async def test_append_hands_the_records_over_at_once_and_the_span_ends_with_the_last_ack(monkeypatch, exporter):
+    provider, spans = exporter
+    spans.clear()
+    monkeypatch.setattr("kernel.kafka._tracer", provider.get_tracer("test"))
+    producer = HeldAcks()
+    acknowledged = await BatchPublisher(producer, "s").append([event(i) for i in range(10)])
+
+    assert sum(len(batch.records) for _, _, batch in producer.sent) == 10
+    await asyncio.sleep(0)
+    assert not acknowledged.done() and spans.get_finished_spans() == ()
+    for ack in producer.acks:
+        ack.set_result(None)
+    assert await acknowledged == 10
+    [span] = spans.get_finished_spans()
+    traceparent = f"00-{span.context.trace_id:032x}-{span.context.span_id:016x}-{span.context.trace_flags:02x}".encode()
+    assert all(headers[-1] == ("traceparent", traceparent) for _, _, b in producer.sent for _, _, headers in b.records)
+
+
+async def test_a_failed_acknowledgement_fails_the_append_and_its_span(monkeypatch, exporter):
+    provider, spans = exporter
+    spans.clear()
+    monkeypatch.setattr("kernel.kafka._tracer", provider.get_tracer("test"))
+    producer = HeldAcks()
+    acknowledged = await BatchPublisher(producer, "s").append([event(i) for i in range(10)])
+    producer.acks[0].set_exception(RuntimeError("broker said no"))
+    for ack in producer.acks[1:]:
+        ack.set_result(None)
+    with pytest.raises(RuntimeError, match="broker said no"):
+        await acknowledged
+    [span] = spans.get_finished_spans()
+    assert span.status.status_code is trace.StatusCode.ERROR

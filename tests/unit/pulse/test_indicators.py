@@ -347,6 +347,7 @@ def test_headline_is_the_value_and_state_of_the_full_indicator(counts):
         for rep in ("r1", "nobody"):
             full = ind.value(rep, day)
             assert ind.headline(rep, day) == (full.value, full.state)
+            assert ind.summary(rep, day) == replace(full, drill_down=())
 
 
 def test_visit_day_is_the_tenant_local_day():

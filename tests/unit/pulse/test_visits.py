@@ -252,3 +252,19 @@ def test_tenants_are_walls_and_bad_events_are_rejected():
         GeoPoint(91, 0)
     with pytest.raises(InvalidThresholds):
         PulseThresholds(geofence_radius_m=0)
+
+
+def test_a_verdict_is_a_frozen_value_built_from_its_fields():
+    import dataclasses
+
+    from services.pulse.domain.visits import VisitVerdict
+
+    values = dict(visit_id="v", tenant_id="t", rep_id="r", customer_id="c", opportunity_id="o", started_at=T0,
+                  ended_at=None, ended_by="none", on_site=None, distance_m=None, effective=False, decided=False,
+                  reasons=("why",), evidence_event_ids=("v",))
+    verdict = VisitVerdict(**values)
+    assert dataclasses.asdict(verdict) == values
+    assert verdict == VisitVerdict(*values.values()) and hash(verdict) == hash(VisitVerdict(**values))
+    assert dataclasses.replace(verdict, effective=True) != verdict
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.effective = True  # type: ignore[misc]
