@@ -2,7 +2,6 @@
 or the reporting worker."""
 
 import asyncio
-import gc
 import sys
 
 from kernel.config import get_settings
@@ -21,13 +20,11 @@ def main() -> None:
     elif role in ("worker", "reporting"):
         import faust
 
+        from kernel.faust_app import freeze_startup_heap
+
         build = bootstrap.build_worker if role == "worker" else bootstrap.build_reporting_worker
         app = build(settings)
-        # Everything imported and built so far lives as long as the process: kept out of
-        # the cyclic collector, whose full passes over it took ~90 ms each in the middle
-        # of a burst of stall alerts (a tenth of their 1 s budget).
-        gc.collect()
-        gc.freeze()
+        freeze_startup_heap()  # a full collection cost a tenth of a stall alert's 1 s budget
         # Faust replaces the logging set-up unless told not to; keep our JSON lines.
         faust.Worker(app, loglevel="info", override_logging=False).execute_from_commandline()
     else:

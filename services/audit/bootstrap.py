@@ -13,7 +13,7 @@ from dealpulse.audit.v1 import audit_service_pb2_grpc
 from kernel.clock import Clock, clock_from_settings
 from kernel.config import Settings
 from kernel.deadlines import DeadlineStore
-from kernel.faust_app import create_faust_app, faust_send
+from kernel.faust_app import create_faust_app, freeze_startup_heap, faust_send
 from kernel.grpc_server import serve
 from kernel.kafka import EventPublisher
 from kernel.redis_connection import connect_redis
@@ -109,8 +109,7 @@ CHAIN_GC_THRESHOLDS = (50_000, 20, 100)
 
 def tune_gc_for_chaining() -> None:
     """Once the chain writer is started (everything it keeps is allocated)."""
-    gc.collect()
-    gc.freeze()
+    freeze_startup_heap()
     gc.set_threshold(*CHAIN_GC_THRESHOLDS)
 
 

@@ -4,7 +4,6 @@ hot path), and the timer that sweeps due stall deadlines."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,6 +19,7 @@ from kernel.envelope import EnvelopeError, decode
 from kernel.batch_consumer import BatchConsumer
 from kernel.faust_app import add_readiness_check, event_process_span, registry_topic, send_dead_letter_record, sweep_on_timer
 from kernel.kafka import BatchPublisher
+from kernel.retry import retry_in_place
 from dealpulse.activity.v1 import events_pb2 as activity_events
 from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, POLICY, PULSE_VISIT_VERDICT, REP, TEMPLATE, TopicSpec
 from dealpulse.actions.v1 import leads_pb2
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 # Half of it is the mean wait of a due deadline before it is claimed (a tenth of the
 # 1 s alert budget); a sweep with nothing due is two Redis round trips per store.
 SWEEP_INTERVAL_SECONDS = 0.1
-MAX_RETRY_DELAY_SECONDS = 5.0
 # The opportunity projection's consumer group (`install_opportunity_projection`), and
 # at most this many opportunity events applied as one batch.
 PROJECTOR_GROUP = "dealpulse-actions-projector"
@@ -52,20 +51,7 @@ PRODUCER_MAX_BATCH_BYTES = 512 * 1024
 
 
 async def _retrying(what: str, attempt) -> None:
-    """Retry in place until it succeeds. Skipping would lose a valid event and moving
-    on would apply later events of the same entity out of order; a persistent failure
-    shows up as consumer lag and this log line, not as silent loss."""
-    delay = 0.1
-    while True:
-        try:
-            await attempt()
-            return
-        except UnprocessableEvent:
-            raise
-        except Exception:
-            log.exception("%s failed; retrying in %.1fs", what, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
+    await retry_in_place(what, attempt, unretryable=(UnprocessableEvent,))
 
 
 async def _decoded(app: faust.App, spec: TopicSpec, message_type, record):

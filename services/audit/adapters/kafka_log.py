@@ -21,6 +21,7 @@ from aiokafka.structs import OffsetAndMetadata
 
 from dealpulse.audit.v1 import events_pb2 as events
 from kernel.envelope import Envelope, EnvelopeError, dead_letter_headers, decode, deterministic_event_id
+from kernel.retry import retry_in_place
 from kernel.topics import AUDIT_INTAKE, AUDIT_RECORD
 from services.audit.adapters.chainer import YIELD_EVERY, AuditChainer
 from services.audit.adapters.messages import record_from_proto, record_with_entry
@@ -36,7 +37,6 @@ CHAIN_GROUP = "dealpulse-audit-chain"
 # spilled into a second batch waited a whole acknowledgement before it was handed
 # over. Below the broker's default message.max.bytes (1,048,588).
 CHAIN_BATCH_BYTES = 1_000_000
-MAX_RETRY_DELAY_SECONDS = 5.0
 
 
 def record_event_id(record: AuditRecord) -> str:
@@ -197,12 +197,12 @@ class ChainWorker:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_batch)
             for tp, messages in batches.items():
                 if messages:
-                    await self._retrying(f"chaining {tp.topic}@{tp.partition}", lambda: self._chain(tp, messages))
+                    await retry_in_place(f"chaining {tp.topic}@{tp.partition}", lambda: self._chain(tp, messages))
             if not batches:
                 # Idle: make sure the last records written are stored (a failed
                 # background store is caught up from the log) before more intake comes.
                 for partition in self._chainer.unsettled():
-                    await self._retrying(
+                    await retry_in_place(
                         f"storing audit records of log partition {partition}", lambda: self._chainer.settle(partition)
                     )
 
@@ -248,22 +248,6 @@ class ChainWorker:
                 message.headers, reason=reason, topic=message.topic, partition=message.partition, offset=message.offset
             ),
         )
-
-    @staticmethod
-    async def _retrying(what: str, attempt) -> None:
-        """Retry in place: skipping a batch would lose audit facts, and moving on
-        would chain later entries before it."""
-        delay = 0.1
-        while True:
-            try:
-                await attempt()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s failed; retrying in %.1fs", what, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
 
 
 def new_producer(

@@ -4,7 +4,6 @@ writer's own consumer loop, started as a task of the same process."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +16,7 @@ from dealpulse.audit.v1 import events_pb2 as audit_events
 from kernel.topics import AUDIT_APPROVAL
 from kernel.clock import Clock
 from kernel.kafka import EventPublisher
+from kernel.retry import retry_in_place
 from services.audit.adapters.anomaly_reports import AnomalyReports
 from services.audit.adapters.approval_projector import ApprovalDeadlineSweeper, ApprovalProjector, UnprocessableApproval
 from services.audit.adapters.domain_changes import TRANSLATORS
@@ -25,7 +25,6 @@ from services.audit.domain.audit_log import validate_draft
 from services.audit.domain.errors import InvalidCommand
 
 log = logging.getLogger(__name__)
-MAX_RETRY_DELAY_SECONDS = 5.0
 SWEEP_INTERVAL_SECONDS = 0.5
 # How often the worker looks for a finished week without its anomaly report: cheap
 # (one Redis EXISTS per tenant) and short enough that a moved test clock is seen soon.
@@ -37,19 +36,7 @@ class Unprocessable(Exception):
 
 
 async def retrying(what: str, attempt: Callable[[], Awaitable[None]]) -> None:
-    """Retry in place until it succeeds: skipping would lose an audit fact, moving on
-    would apply a later event of the same key first."""
-    delay = 0.1
-    while True:
-        try:
-            await attempt()
-            return
-        except (Unprocessable, asyncio.CancelledError):
-            raise
-        except Exception:
-            log.exception("%s failed; retrying in %.1fs", what, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
+    await retry_in_place(what, attempt, unretryable=(Unprocessable,))
 
 
 def agent(app: faust.App, spec: TopicSpec, message_type, handle, *, name: str) -> None:

@@ -13,7 +13,6 @@ reads the same topic, already parks them on the dead-letter topic, once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import faust
@@ -22,6 +21,7 @@ from dealpulse.actions.v1 import events_pb2 as events
 from kernel.envelope import EnvelopeError, decode
 from kernel.faust_app import registry_topic
 from kernel.notifications import ChannelSenders, RedisOutbox
+from kernel.retry import retry_in_place
 from kernel.topics import OPPORTUNITY, REP
 from services.actions.adapters.read_models import Position
 from services.actions.adapters.reporting.aggregator import ReportingAggregator
@@ -32,25 +32,10 @@ log = logging.getLogger(__name__)
 
 SCHEDULE_INTERVAL_SECONDS = 5.0
 DELIVERY_INTERVAL_SECONDS = 0.5
-MAX_RETRY_DELAY_SECONDS = 5.0
 # Reports are not latency-bound: a burst is applied up to this many records per batch,
 # a lone record waits at most the window.
 BATCH_MAX_EVENTS = 500
 BATCH_WINDOW_SECONDS = 0.1
-
-
-async def _until_applied(what: str, attempt) -> None:
-    """Retry in place: skipping would lose a fact and moving on would count the same
-    opportunity's later events out of order. A persistent failure shows as lag."""
-    delay = 0.1
-    while True:
-        try:
-            await attempt()
-            return
-        except Exception:
-            log.exception("%s failed; retrying in %.1fs", what, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_RETRY_DELAY_SECONDS)
 
 
 def install(
@@ -77,7 +62,7 @@ def install(
                 batch.append((payload, Position(event.message.partition, event.message.offset)))
             if batch:
                 first, last = batch[0][1], batch[-1][1]
-                await _until_applied(
+                await retry_in_place(
                     f"reporting {len(batch)} records of {OPPORTUNITY.name} from {first.partition}:{first.offset}"
                     f" to {last.partition}:{last.offset}",
                     lambda: aggregator.apply_batch(batch),
@@ -93,7 +78,7 @@ def install(
             if not payload.HasField("registered"):
                 continue
             r = payload.registered
-            await _until_applied(
+            await retry_in_place(
                 f"reporting rep {payload.rep_id}",
                 lambda: store.put_rep(payload.tenant_id, payload.rep_id, r.display_name, r.manager_id),
             )
