@@ -19,9 +19,14 @@ only its topics changed) and publishes to fresh bench output topics.
    p50/p99/max, the issue's event → indicator figure; the same for visit verdicts (their
    `cause_event_id`). The worker's CPU share during the burst is noted (a starved worker
    queues).
-4. Scale-out: two worker processes in one group drain the N records from the start:
-   events/s; then the final verdict of every visit and the final value of every
-   indicator scope are compared with the single worker's outputs: must be identical.
+4. Scale-out: two worker processes, loaded first and then let into one group together,
+   drain the N + L records from the start. events/s counts from the moment both own
+   partitions and have caught up with any replay (the group may still rebalance once as
+   the second member arrives) to the moment the group has committed every record (the
+   workers commit a batch once its outputs are acknowledged). Then the final verdict of
+   every visit and the final value of every indicator scope the pair published are
+   compared with the single worker's: must be identical. (A worker joining mid-stream is
+   tested in tests/integration/test_pulse_worker.py.)
 
 Results are appended to bench/results/pulse.md and written to bench/results/pulse.json.
 """
@@ -192,10 +197,12 @@ async def raw_consume(bootstrap: str, topic: str, expected: int) -> dict:
 # ---------------------------------------------------------------- worker processes
 
 
-def start_worker(specs: dict, group: str, port: int, outputs: str) -> subprocess.Popen:
+def start_worker(specs: dict, group: str, port: int, outputs: str, start_when: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'gen' / 'python'}", "OTEL_SDK_DISABLED": "true"}
     args = [sys.executable, "-m", "bench.pulse", "worker", "--run-specs", json.dumps({k: v.name for k, v in specs.items()}),
             "--group", group, "--port", str(port), "--outputs", outputs]
+    if start_when is not None:
+        args += ["--start-when", str(start_when)]
     (ROOT / ".run" / "logs").mkdir(parents=True, exist_ok=True)
     log = open(ROOT / ".run" / "logs" / f"bench-pulse-worker-{port}.log", "wb")
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -214,28 +221,58 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def drain(ports: list[int], pids: list[int], expected: int, key: str = "consumed", timeout: float = 600) -> dict:
+async def drain(bootstrap: str, admin: AIOKafkaAdminClient, group: str, topic: TopicSpec, ports: list[int],
+                pids: list[int], events: int | None = None, timeout: float = 600) -> dict:
+    """Waits until `group` has committed every record of `topic` (a worker commits a batch
+    once its outputs are acknowledged). With `events`, the clock runs from the first record
+    consumed (the workers' /stats, polled every 20 ms); without, from the moment every worker
+    owns partitions and has caught up with its replay, over the records not yet committed
+    then — the steady rate after the group settled, not the rebuild a join costs. The
+    workers' counters are not the measure: records a worker consumed before a rebalance
+    moved their partition are consumed again by the new owner."""
+    partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+    ends = await end_offsets(bootstrap, partitions)
     first = done = None
     cpu_start: list[float] = []
     deadline = time.perf_counter() + timeout
+    found: list[dict] = []
     while time.perf_counter() < deadline:
         found = [stats(p) or {} for p in ports]
-        total = sum(s.get(key, 0) for s in found)
-        if first is None and total > 0:
-            first = time.perf_counter()
-            cpu_start = [cpu_seconds(pid) for pid in pids]
-        if total >= expected:
-            done = time.perf_counter()
-            break
+        if first is None:
+            if events is not None and sum(s.get("consumed", 0) for s in found) > 0:
+                first = time.perf_counter()
+            elif events is None and all(s.get("ready") and s.get("assigned") for s in found):
+                first = time.perf_counter()
+                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+                # A partition without a commit reads -1.
+                events = sum(end - max(0, committed[tp].offset if committed.get(tp) else 0) for tp, end in ends.items())
+            if first is not None:
+                cpu_start = [cpu_seconds(pid) for pid in pids]
+        if first is not None:
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            if all(committed.get(tp) is not None and committed[tp].offset >= end for tp, end in ends.items()):
+                done = time.perf_counter()
+                break
         await asyncio.sleep(0.02)
     if done is None:
-        raise RuntimeError(f"workers did not consume {expected} records in {timeout}s: {found}")
+        raise RuntimeError(f"group {group} did not commit {ends} in {timeout}s: {found}")
     elapsed = done - first
     cpu = [round(cpu_seconds(pid) - c, 2) for pid, c in zip(pids, cpu_start, strict=True)]
-    return {"events": expected, "seconds": round(elapsed, 3), "events_per_s": round(expected / elapsed),
-            "events_per_cpu_second": round(expected / sum(cpu)) if sum(cpu) else None, "cpu_seconds": cpu, "cpu_percent_of_one_core": [round(100 * c / elapsed) for c in cpu],
-            "per_worker": [{k: s.get(k) for k in ("consumed", "verdicts_published", "indicator_changes_published",
-                                                   "dead_lettered", "assigned")} for s in found]}
+    return {"events": events, "seconds": round(elapsed, 3), "events_per_s": round(events / elapsed),
+            "events_per_cpu_second": round(events / sum(cpu)) if sum(cpu) else None, "cpu_seconds": cpu,
+            "cpu_percent_of_one_core": [round(100 * c / elapsed) for c in cpu],
+            "per_worker": [{k: s.get(k) for k in ("consumed", "replayed", "verdicts_published",
+                                                   "indicator_changes_published", "dead_lettered", "assigned")}
+                           for s in found]}
+
+
+async def end_offsets(bootstrap: str, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
 
 
 async def read_outputs(bootstrap: str, verdicts: TopicSpec, indicators: TopicSpec) -> tuple[dict, dict, list]:
@@ -330,9 +367,10 @@ async def run(args: argparse.Namespace) -> dict:
         raw = await raw_consume(bootstrap, specs["activity"].name, n)
 
         print("one worker", flush=True)
-        one = start_worker(specs, f"bench-pulse-{run_id}-a", 16101, "1")
+        single_group, pair_group = f"bench-pulse-{run_id}-a", f"bench-pulse-{run_id}-b"
+        one = start_worker(specs, single_group, 16101, "1")
         processes.append(one)
-        single = await drain([16101], [one.pid], n)
+        single = await drain(bootstrap, admin, single_group, specs["activity"], [16101], [one.pid], n)
         print(f"  raw {raw['events_per_s']} ev/s, one worker {single['events_per_s']} ev/s", flush=True)
 
         print("live latency", flush=True)
@@ -340,11 +378,10 @@ async def run(args: argparse.Namespace) -> dict:
         live = live[: int(args.rate * args.live_seconds)]
         live_records = encoded(specs["activity"], live)
         settle_heap()
-        before = sum((stats(16101) or {}).get("consumed", 0) for _ in [0])
         t, cpu_before = time.perf_counter(), cpu_seconds(one.pid)
         sent_at = await produce(bootstrap, specs["activity"].name, live_records, rate=args.rate)
         offered = round(len(live_records) / (time.perf_counter() - t))
-        await drain([16101], [one.pid], before + len(live_records))
+        await drain(bootstrap, admin, single_group, specs["activity"], [16101], [one.pid], len(live_records))
         burst_cpu = round(100 * (cpu_seconds(one.pid) - cpu_before) / (time.perf_counter() - t))
         await asyncio.sleep(1.0)
         verdicts_1, indicators_1, stamps = await read_outputs(bootstrap, specs["verdicts1"], specs["indicators1"])
@@ -356,15 +393,15 @@ async def run(args: argparse.Namespace) -> dict:
         one.wait(30)
 
         print("two workers", flush=True)
-        pair = [start_worker(specs, f"bench-pulse-{run_id}-b", port, "2") for port in (16102, 16103)]
+        go = Path(tempfile.mkdtemp()) / "go"
+        pair = [start_worker(specs, pair_group, port, "2", start_when=go) for port in (16102, 16103)]
         processes += pair
-        # Both must own partitions before the clock starts, or one process does all the work.
-        deadline = time.perf_counter() + 120
-        while not all((stats(p) or {}).get("assigned") for p in (16102, 16103)):
-            assert time.perf_counter() < deadline, "the pair did not both get partitions"
+        # Both processes are loaded before either joins the group, so they join together; the
+        # rate counts from the moment both own partitions and have caught up with any replay.
+        while not all(stats(p) for p in (16102, 16103)):
             await asyncio.sleep(0.05)
-        total = n + len(live_records)
-        scale = await drain([16102, 16103], [p.pid for p in pair], total)
+        go.touch()
+        scale = await drain(bootstrap, admin, pair_group, specs["activity"], [16102, 16103], [p.pid for p in pair])
         await asyncio.sleep(1.0)
         verdicts_2, indicators_2, _ = await read_outputs(bootstrap, specs["verdicts2"], specs["indicators2"])
         print(f"  two workers {scale['events_per_s']} ev/s", flush=True)
@@ -372,8 +409,11 @@ async def run(args: argparse.Namespace) -> dict:
             p.terminate()
             p.wait(30)
         identical = verdicts_1 == verdicts_2 and indicators_1 == indicators_2
+        differences = {"verdicts": sum(verdicts_1.get(k) != verdicts_2.get(k) for k in verdicts_1.keys() | verdicts_2.keys()),
+                       "indicator_scopes": sum(indicators_1.get(k) != indicators_2.get(k)
+                                               for k in indicators_1.keys() | indicators_2.keys())}
         print("faust stream.take", flush=True)
-        faust = await faust_take_rate(bootstrap, specs["activity"].name, total)
+        faust = await faust_take_rate(bootstrap, specs["activity"].name, n + len(live_records))
     finally:
         for p in processes:
             if p.poll() is None:
@@ -390,6 +430,7 @@ async def run(args: argparse.Namespace) -> dict:
         "two_workers": scale,
         "scale_out_speedup": round(scale["events_per_s"] / single["events_per_s"], 2),
         "identical_results": identical,
+        "differences": differences,
         "outputs": {"verdicts": len(verdicts_1), "indicator_scopes": len(indicators_1)},
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
@@ -411,7 +452,7 @@ def write_results(result: dict) -> None:
         f"| raw aiokafka consume + decode | {raw['events_per_s']:,} | same topic, same broker, this run |",
         f"| Faust `stream.take(2000, 0.05 s)`, consume only | {faust.get('events_per_s', 'n/a')} | {faust.get('error', '')[:80]} |",
         f"| pulse worker, 1 process (ingestion → indicator) | {one['events_per_s']:,} | CPU {one['cpu_percent_of_one_core']} % of one core; {one['events_per_cpu_second']:,} events per CPU-second |",
-        f"| pulse worker, 2 processes, one group | {two['events_per_s']:,} | CPU {two['cpu_percent_of_one_core']} %; speed-up {result['scale_out_speedup']}×; {two['events_per_cpu_second']:,} events per CPU-second |",
+        f"| pulse worker, 2 processes, one group | {two['events_per_s']:,} | {two['events']:,} records after the second joined and both caught up; CPU {two['cpu_percent_of_one_core']} %; speed-up {result['scale_out_speedup']}×; {two['events_per_cpu_second']:,} events per CPU-second |",
         "",
         f"- Live event → indicator latency (record timestamps, from each change's cause): p50 {ind.get('p50_ms')} ms, "
         f"p99 {ind.get('p99_ms')} ms, max {ind.get('max_ms')} ms over {ind.get('samples')} changes; the worker used "
@@ -419,7 +460,8 @@ def write_results(result: dict) -> None:
         f"- Live event → verdict latency (from each verdict's cause): p50 "
         f"{ver.get('p50_ms')} ms, p99 {ver.get('p99_ms')} ms, max {ver.get('max_ms')} ms over {ver.get('samples')} verdicts.",
         f"- Two workers vs one: identical final verdicts and indicator values: **{result['identical_results']}** "
-        f"({result['outputs']['verdicts']} visits, {result['outputs']['indicator_scopes']} indicator scopes).",
+        f"({result['outputs']['verdicts']} visits, {result['outputs']['indicator_scopes']} indicator scopes; "
+        f"{result['differences']}); the pair replayed {[w['replayed'] for w in two['per_worker']]} records rebuilding.",
         f"- Machine load while running (1-min load average, 2 cores): {result.get('load_average')}.",
     ]
     with open(RESULTS / "pulse.md", "a") as out:
@@ -435,8 +477,13 @@ def worker_main(argv: list[str]) -> None:
     parser.add_argument("--group", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--outputs", required=True)
+    parser.add_argument("--start-when", type=Path, help="join the group once this file exists")
     args = parser.parse_args(argv)
+    import logging
+
     from aiohttp import web
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     from services.pulse.adapters.tenant_settings import TenantSettingsStore
     from services.pulse.adapters.worker import PulseWorker
@@ -461,6 +508,8 @@ def worker_main(argv: list[str]) -> None:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", args.port).start()
+        while args.start_when is not None and not args.start_when.exists():
+            await asyncio.sleep(0.01)
         await worker.start()
         stopping = asyncio.Event()
         import signal

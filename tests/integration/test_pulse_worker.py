@@ -10,8 +10,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.partitioner import DefaultPartitioner
 
 from dealpulse.activity.v1 import events_pb2 as activity_pb
 from dealpulse.pulse.v1 import events_pb2 as pulse_pb
@@ -20,7 +21,7 @@ from kernel.envelope import Envelope, decode, deterministic_event_id
 from kernel.topics import PULSE_INDICATOR_CHANGED, PULSE_VISIT_VERDICT, TopicSpec
 from services.pulse.adapters.replica import PulseReplica
 from services.pulse.adapters.tenant_settings import TenantSettingsStore
-from services.pulse.adapters.worker import PulseWorker
+from services.pulse.adapters.worker import PulseWorker, reached
 from services.pulse.domain.book import EFFECTIVE_VISITS
 
 BOOTSTRAP = Settings().kafka_bootstrap
@@ -128,10 +129,30 @@ async def outputs(tenant: str, until: float = 3.0) -> tuple[list, list]:
     return verdicts, changes
 
 
-def new_worker(topics, group: str) -> PulseWorker:
+def new_worker(topics, group: str, **options) -> PulseWorker:
     activity_topic, account_topic = topics
     return PulseWorker(BOOTSTRAP, TenantSettingsStore(None), group_id=group, activity_topic=activity_topic,
-                       master_topics=(account_topic,))
+                       master_topics=(account_topic,), **options)
+
+
+async def committed_offsets(group: str, topic: TopicSpec) -> dict[int, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        found = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp.partition: meta.offset for tp, meta in found.items() if tp.topic == topic.name}
+
+
+async def end_offsets(topic: TopicSpec) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets([TopicPartition(topic.name, p) for p in range(topic.partitions)])
+    finally:
+        await consumer.stop()
+    return {tp.partition: end for tp, end in ends.items() if end}
 
 
 async def test_worker_publishes_verdicts_and_survives_a_restart(topics):
@@ -170,6 +191,43 @@ async def test_worker_publishes_verdicts_and_survives_a_restart(topics):
     verdicts, changes = await outputs(tenant)
     assert len(verdicts) + len(changes) >= published_before
     assert len({event_id for event_id, _ in verdicts}) == len(verdicts), "nothing re-published after the restart"
+
+
+async def test_a_restart_never_moves_a_committed_offset_back(topics):
+    """After a restart the worker replays each partition up to its committed offset while other
+    partitions already run live; a batch mixing both commits only the live partitions, so no
+    committed offset falls back behind records already published (which a later restart would
+    publish again, and which would show as lag that never drains)."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    group = f"pulsetest-{uuid.uuid4().hex[:8]}"
+    partitions = list(range(topics[0].partitions))
+    partition_of = {rep: DefaultPartitioner()(f"{tenant}/{rep}".encode(), partitions, partitions)
+                    for rep in (f"rep{r}" for r in range(40))}
+    busy = "rep0"
+    quiet = next(rep for rep, p in partition_of.items() if p != partition_of[busy])
+    # A long history on one partition (replayed over many batches), a short one on another.
+    history = [activity(tenant, busy, n, "call", T0 + timedelta(minutes=n)) for n in range(400)]
+    history += [activity(tenant, quiet, n, "call", T0 + timedelta(minutes=n)) for n in range(3)]
+    await produce(topics[0], history)
+    first = new_worker(topics, group, batch_records=50)
+    await first.start()
+    try:
+        await run_until(first, lambda: first.stats.consumed >= len(history))
+    finally:
+        await first.stop()
+    ends = await end_offsets(topics[0])
+    assert len(ends) > 1 and await committed_offsets(group, topics[0]) == ends
+    later = [activity(tenant, quiet, 100 + n, "call", T0 + timedelta(hours=3, minutes=n)) for n in range(5)]
+    await produce(topics[0], later)
+    again = new_worker(topics, group, batch_records=50)
+    await again.start()
+    try:
+        await run_until(again, lambda: again.stats.ready and again.stats.consumed >= len(later))
+        await again.finished()
+    finally:
+        await again.stop()
+    assert again.stats.replayed == len(history)
+    assert await committed_offsets(group, topics[0]) == await end_offsets(topics[0])
 
 
 async def test_two_workers_publish_what_one_worker_does(topics):
@@ -216,6 +274,118 @@ async def test_two_workers_publish_what_one_worker_does(topics):
             for rep in worker.book.reps_seen(tenant) if worker.book.knows(tenant) else ():
                 pair_values[rep] = worker.book.indicator(tenant, EFFECTIVE_VISITS, day, rep, ()).value
         assert rep_values == pair_values
+
+
+async def latest_outputs(verdict_topic: TopicSpec, indicator_topic: TopicSpec) -> tuple[dict, dict]:
+    """What a consumer keeping the latest record per visit and per indicator scope holds."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+    await consumer.start()
+    verdicts, indicators = {}, {}
+    try:
+        partitions = [TopicPartition(t.name, p) for t in (verdict_topic, indicator_topic) for p in range(t.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end}
+        while not await reached(consumer, ends):
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                for r in records:
+                    if r.topic == verdict_topic.name:
+                        _, v = decode(pulse_pb.VisitVerdict, r.value, r.headers)
+                        verdicts[v.visit_id] = (v.effective, v.decided, tuple(v.reasons), v.on_site_seconds)
+                    else:
+                        _, i = decode(pulse_pb.IndicatorChanged, r.value, r.headers)
+                        indicators[(i.indicator, i.scope, i.window)] = (i.value, i.state)
+    finally:
+        await consumer.stop()
+    return verdicts, indicators
+
+
+@pytest.fixture
+async def output_topics():
+    suffix = uuid.uuid4().hex[:10]
+    made = [
+        TopicSpec(name=f"pulsetest.{kind}{suffix}.{n}.v1", owner="pulsetest", key="k", schema=schema, summary="test",
+                  partitions=2)
+        for n in ("one", "pair")
+        for kind, schema in (("verdicts", PULSE_VISIT_VERDICT.schema), ("indicators", PULSE_INDICATOR_CHANGED.schema))
+    ]
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    await admin.create_topics([NewTopic(t.name, t.partitions, 1) for t in made])
+    yield made
+    await admin.delete_topics([t.name for t in made])
+    await admin.close()
+
+
+async def test_a_worker_joining_mid_stream_changes_nothing_a_consumer_ends_with(topics, output_topics):
+    """Scale-out as it happens: one worker runs, a second joins while events keep coming (the
+    group rebalances, both rebuild from the log and continue). The latest verdict per visit
+    and value per indicator scope the pair published equal one worker's."""
+    one_verdicts, one_indicators, pair_verdicts, pair_indicators = output_topics
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    days = [[] for _ in range(4)]
+    for d, events in enumerate(days):
+        for r in range(8):
+            at = T0 + timedelta(days=d, minutes=r)
+            for v in range(r % 3):  # reps with 0, 1 and 2 visits a day: green and yellow streaks
+                start = at + timedelta(hours=2 * v)
+                events += [activity(tenant, f"rep{r}", 10 * d + 3 * v, "check_in", start),
+                           activity(tenant, f"rep{r}", 10 * d + 3 * v + 1, "note", start + timedelta(minutes=5)),
+                           activity(tenant, f"rep{r}", 10 * d + 3 * v + 2, "call", start + timedelta(minutes=40))]
+    everything = [e for events in days for e in events]
+    await produce(topics[0], everything)
+
+    def worker(group: str, source: TopicSpec, verdicts: TopicSpec, indicators: TopicSpec) -> PulseWorker:
+        return PulseWorker(BOOTSTRAP, TenantSettingsStore(None), group_id=group, activity_topic=source,
+                           master_topics=(topics[1],), verdict_topic=verdicts, indicator_topic=indicators,
+                           batch_records=10)
+
+    single = worker(f"pulsetest-{uuid.uuid4().hex[:8]}", topics[0], one_verdicts, one_indicators)
+    await single.start()
+    try:
+        await run_until(single, lambda: single.stats.consumed >= len(everything))
+        await single.finished()
+    finally:
+        await single.stop()
+
+    # The pair's topic: the first half before the second worker joins, the rest after.
+    group = f"pulsetest-{uuid.uuid4().hex[:8]}"
+    halfway = sum(len(events) for events in days[:2])
+    pair_topic = spec(f"pulsetest.activity{uuid.uuid4().hex[:10]}.v1", 4)
+    first, second = (worker(group, pair_topic, pair_verdicts, pair_indicators) for _ in range(2))
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    await admin.create_topics([NewTopic(pair_topic.name, 4, 1)])
+    try:
+        await produce(pair_topic, everything[:halfway])
+        await first.start()
+        stopping = asyncio.Event()
+        running = [asyncio.create_task(first.run(stopping))]
+        try:
+            while first.stats.consumed < halfway:
+                await asyncio.sleep(0.05)
+            await second.start()
+            running.append(asyncio.create_task(second.run(stopping)))
+            await produce(pair_topic, everything[halfway:])
+            deadline = asyncio.get_running_loop().time() + 60
+            while await committed_offsets(group, pair_topic) != await end_offsets(pair_topic) or not all(
+                w.stats.assigned and w.stats.ready for w in (first, second)
+            ):
+                assert asyncio.get_running_loop().time() < deadline, [first.stats, second.stats]
+                await asyncio.sleep(0.2)
+        finally:
+            stopping.set()
+            await asyncio.gather(*running)
+            for w in (first, second):
+                await w.stop()
+    finally:
+        await admin.delete_topics([pair_topic.name])
+        await admin.close()
+    assert second.stats.replayed or second.stats.consumed, "the second worker took partitions over"
+    expected = await latest_outputs(one_verdicts, one_indicators)
+    assert len(expected[0]) == sum(r % 3 for r in range(8)) * len(days)
+    assert {state for _, state in expected[1].values()} >= {pulse_pb.HEALTH_STATE_GREEN, pulse_pb.HEALTH_STATE_YELLOW}
+    assert await latest_outputs(pair_verdicts, pair_indicators) == expected
 
 
 async def test_replica_serves_the_same_numbers_and_fetches_raw_records(topics):

@@ -153,6 +153,7 @@ class PulseWorker:
         indicator_topic: TopicSpec = PULSE_INDICATOR_CHANGED,
         client_id: str = "pulse-worker",
         heap: LongLivedHeap | None = None,
+        batch_records: int = BATCH_RECORDS,
     ) -> None:
         self._bootstrap = bootstrap
         self._settings = settings_store
@@ -174,6 +175,7 @@ class PulseWorker:
         self._master_live_from: dict[TopicPartition, int] = {}
         self._specs = {spec.name: spec for spec in (activity_topic, *master_topics)}
         self._heap = heap or LongLivedHeap()
+        self._batch_records = batch_records
         # Earlier batches' acknowledgement and commit, oldest first, awaited while this batch
         # is worked on; each awaits the one before it, so commits stay in order.
         self._in_flight: deque[asyncio.Task] = deque()
@@ -208,7 +210,7 @@ class PulseWorker:
         assert self._consumer is not None
         try:
             while not stopping.is_set():
-                batch = await self._consumer.getmany(timeout_ms=100, max_records=BATCH_RECORDS)
+                batch = await self._consumer.getmany(timeout_ms=100, max_records=self._batch_records)
                 if self.rebuild_needed:
                     await self._rebuild()
                     continue  # positions moved: what was fetched before the rebuild is stale
@@ -261,7 +263,7 @@ class PulseWorker:
 
     async def _pump_master(self, timeout_ms: int = 0) -> None:
         assert self._master is not None
-        batch = await self._master.getmany(timeout_ms=timeout_ms, max_records=BATCH_RECORDS)
+        batch = await self._master.getmany(timeout_ms=timeout_ms, max_records=self._batch_records)
         if not batch:
             return
         live: list[ConsumerRecord] = []
@@ -279,17 +281,24 @@ class PulseWorker:
         assert self._consumer is not None
         replay: list[ConsumerRecord] = []
         live: list[ConsumerRecord] = []
+        # Only partitions with live records move their commit: a partition still replaying sits
+        # behind its committed offset, and committing its position would move that back.
+        offsets: dict[TopicPartition, int] = {}
         for tp, records in batch.items():
             until = self._replay_until.get(tp)
-            for record in records:
-                (replay if until is not None and record.offset < until else live).append(record)
-            if until is not None and records[-1].offset + 1 >= until:
-                del self._replay_until[tp]
+            if until is None:
+                live += records
+            else:
+                for record in records:
+                    (replay if record.offset < until else live).append(record)
+                if records[-1].offset + 1 >= until:
+                    del self._replay_until[tp]
+            if records[-1].offset + 1 > (until or 0):
+                offsets[tp] = records[-1].offset + 1
         await self._apply(replay)
         self.stats.replayed += len(replay)
         if live:
             changes, dead = await self._apply(live)
-            offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
             await self._hand_over(changes, dead, consumed=len(live), offsets=offsets)
         self.stats.batches += 1
         self._heap.after_batch()
