@@ -108,6 +108,8 @@ class PulseBook:
         latest = self._latest
         tenants = self._tenants
         admitted: dict[str, TenantPulse] = {}
+        # tenant -> its latest lead event: the lead watermark moved, leads may be overdue now
+        lead_clock_moved: dict[str, str] = {}
         accepted = Admission.ACCEPTED
         for event in events:
             tenant_id = event.tenant_id
@@ -127,6 +129,7 @@ class PulseBook:
             if kind not in _INDICATOR_INPUTS:
                 continue  # visit events: their indicator is the effective-visit count below
             if kind is LeadAssigned or kind is LeadResponded:
+                lead_clock_moved[tenant_id] = event.event_id
                 found = pulse.lead_response.window_and_rep_of(event.lead_id)
                 if found is not None:
                     window, rep = found
@@ -138,12 +141,14 @@ class PulseBook:
             else:
                 touched[(event.tenant_id, FORECAST, event.rep_id, pulse.forecast.window_of(event))] = event.event_id
         changes.admissions.update((admission, n) for admission, n in counts.items() if n)
+        for tenant_id, cause in lead_clock_moved.items():
+            for window, rep in tenants[tenant_id].lead_response.newly_overdue():
+                touched[(tenant_id, LEAD_RESPONSE, rep, window)] = cause
         for tenant_id, pulse in admitted.items():
-            day_of = pulse.effective_visits.day_of
-            for verdict, cause, recounted in pulse.settle():
+            for verdict, cause, days in pulse.settle():
                 revised[(tenant_id, verdict.visit_id)] = (verdict, cause)
-                if recounted:
-                    touched[(tenant_id, EFFECTIVE_VISITS, verdict.rep_id, _day_key(day_of(verdict)))] = cause
+                for day in days:
+                    touched[(tenant_id, EFFECTIVE_VISITS, verdict.rep_id, _day_key(day))] = cause
         for key, (verdict, cause) in revised.items():
             published, revision = self._published_verdicts.get(key, (None, 0))
             if published == verdict:

@@ -91,7 +91,12 @@ class RepActivity:
 
 @dataclass(frozen=True)
 class RequirementNoted:
-    """A requirement note recorded on an opportunity (handoff). Writing it does not end a visit."""
+    """A requirement note recorded on an opportunity (handoff). Writing it does not end a visit.
+
+    `shared`: recorded on the opportunity's record in actions, which every pulse worker reads
+    whole, so any rep's visit may count it. A note a rep files as an activity is that rep's own
+    and counts only for that rep's visits: it travels on the rep's partition, and counting it
+    for another rep would make that rep's verdict depend on which worker holds both."""
 
     event_id: str
     tenant_id: str
@@ -99,6 +104,7 @@ class RequirementNoted:
     customer_id: str
     at: datetime
     rep_id: str = ""
+    shared: bool = False
 
     def __post_init__(self) -> None:
         _check(self.event_id, self.tenant_id, self.at)

@@ -20,6 +20,7 @@ applies the lateness rule to the raw events); a revised verdict replaces the ear
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -174,6 +175,9 @@ class LeadResponseIndicator(_Windowed):
         self._assigned: dict[str, list[LeadAssigned]] = {}
         self._responses: dict[str, list[LeadResponded]] = {}
         self._leads_by_window: dict[str, set[str]] = {}  # window of the lead's first assignment
+        # (first assignment + limit, lead): when the watermark makes an unanswered lead overdue.
+        # Entries of leads answered or re-dated since are skipped when they come up.
+        self._deadlines: list[tuple[datetime, str]] = []
 
     def apply(self, event: Union[LeadAssigned, LeadResponded]) -> Admission:
         admission = self._admit(event)
@@ -187,7 +191,23 @@ class LeadResponseIndicator(_Windowed):
                 if earlier is not None:
                     self._leads_by_window[self.assigner.window_of(earlier.at).key].discard(event.lead_id)
                 self._leads_by_window.setdefault(self.assigner.window_of(first.at).key, set()).add(event.lead_id)
+                heapq.heappush(self._deadlines, (first.at + self.thresholds.lead_response_limit, event.lead_id))
         return admission
+
+    def newly_overdue(self) -> list[tuple[str, str]]:
+        """(window, rep) of each lead the watermark made overdue since the last call: those
+        values change with no event of their own (an unanswered lead counts once its limit
+        has passed), so whoever publishes them must be told."""
+        found = []
+        watermark = self.watermark
+        deadlines = self._deadlines
+        limit = self.thresholds.lead_response_limit
+        while deadlines and watermark is not None and deadlines[0][0] <= watermark:
+            due, lead_id = heapq.heappop(deadlines)
+            first = self._assigned[lead_id][0]
+            if first.at + limit == due and not self._responses.get(lead_id):
+                found.append((self.assigner.window_of(first.at).key, first.rep_id))
+        return found
 
     def reps(self) -> set[str]:
         return {assignments[0].rep_id for assignments in self._assigned.values()}
@@ -506,6 +526,7 @@ class CustomerDataCompleteness:
 # Effective visits per rep per day (article: 连续3天拜访量<2次自动标黄)
 # ---------------------------------------------------------------------------------------------
 _NO_COUNTS: dict[date, int] = {}
+_ONE_DAY = timedelta(days=1)
 
 
 class EffectiveVisitsIndicator:
@@ -514,10 +535,13 @@ class EffectiveVisitsIndicator:
     `low_visit_days_for_yellow` working days up to and including `day` (non-working days are
     skipped: they neither count nor break a streak) has fewer than `min_effective_visits_per_day`
     effective visits, otherwise green. A day with no verdict for the rep counts as 0, but days
-    before the history start (`history_start`, default: the first day of any verdict of the
-    tenant) are unknown: a streak reaching before it stays green. Evaluate days that are over
-    (e.g. yesterday, once its window has closed); today's partial count would otherwise count as
-    a low day."""
+    before the history start (`history_start`, default: the rep's first day with a visit; for a
+    rep with none, known only from the roster, the first such day of any rep) are unknown: a
+    streak reaching before it stays green. The default is the rep's own, not the tenant's, so
+    the numbers of a rep with visits depend on that rep's events alone — whichever worker holds
+    the rep's partition computes them, whatever other reps it holds. Evaluate days that are
+    over (e.g. yesterday, once its window has closed); today's partial count would otherwise
+    count as a low day."""
 
     name = "effective_visits_per_rep_per_day"
 
@@ -539,14 +563,18 @@ class EffectiveVisitsIndicator:
         # (rep, day): a dict of plain values that fresh tuple keys keep re-tracking would be
         # re-scanned by every garbage collection (see the worker's LongLivedHeap).
         self._effective_count: dict[str, dict[date, int]] = {}
-        self._first_day: Optional[date] = None
+        self._first_day: dict[str, date] = {}  # per rep
+        self._first_day_of_any: Optional[date] = None
         self._streaks: dict[date, tuple[date, ...]] = {}
 
-    def apply(self, verdict: VisitVerdict) -> bool:
+    def apply(self, verdict: VisitVerdict) -> tuple[date, ...]:
         """A verdict for a visit already seen replaces it (verdicts are revised as late events
-        arrive). True when the rep's day may read differently: a new visit, or one whose
-        effectiveness changed (most revisions only add evidence or decide a visit)."""
+        arrive). Returns the rep's days whose value or state may now read differently: none
+        when the revision only added evidence or decided the visit (most revisions); else the
+        visit's day and the later days whose streak reaches back to it — a day's state
+        depends on the days before it, so they change with it."""
         check_tenant(self.tenant_id, verdict.tenant_id, verdict.visit_id)
+        rep_id = verdict.rep_id
         earlier = self._verdicts.get(verdict.visit_id)
         if earlier is not None:
             earlier_day = self._days.day_of(earlier.started_at)
@@ -555,13 +583,45 @@ class EffectiveVisitsIndicator:
                 self._effective_count[earlier.rep_id][earlier_day] -= 1
         self._verdicts[verdict.visit_id] = verdict
         day = self._days.day_of(verdict.started_at)
-        self._by_rep_day.setdefault((verdict.rep_id, day), {})[verdict.visit_id] = verdict
+        self._by_rep_day.setdefault((rep_id, day), {})[verdict.visit_id] = verdict
         if verdict.effective:
-            counts = self._effective_count.setdefault(verdict.rep_id, {})
+            counts = self._effective_count.setdefault(rep_id, {})
             counts[day] = counts.get(day, 0) + 1
-        if self._first_day is None or day < self._first_day:
-            self._first_day = day
-        return earlier is None or earlier.effective != verdict.effective
+        if self._first_day_of_any is None or day < self._first_day_of_any:
+            self._first_day_of_any = day
+        first = self._first_day.get(rep_id)
+        if first is None or day < first:
+            self._first_day[rep_id] = day
+            if first is not None and self.history_start is None:
+                # Days whose streak reached before the old first day were green for not being
+                # known; the streak through the working day before it now reads them.
+                return self._reading(rep_id, day) + self._reading(rep_id, self._working_day_before(first))
+        if earlier is not None and earlier.effective == verdict.effective:
+            return ()
+        return self._reading(rep_id, day)
+
+    def _reading(self, rep_id: str, day: date) -> tuple[date, ...]:
+        """`day` and the rep's later days whose streak includes it, of those with visits (the
+        days the indicator is reported for)."""
+        th = self.thresholds
+        found = [day] if self._by_rep_day.get((rep_id, day)) else []
+        if day.weekday() not in th.working_weekdays:
+            return tuple(found)  # a non-working day is in no streak
+        later, working_after = day, 0
+        while True:
+            later += _ONE_DAY
+            if later.weekday() in th.working_weekdays:
+                working_after += 1
+                if working_after >= th.low_visit_days_for_yellow:
+                    return tuple(found)
+            if self._by_rep_day.get((rep_id, later)):
+                found.append(later)
+
+    def _working_day_before(self, day: date) -> date:
+        before = day - _ONE_DAY
+        while before.weekday() not in self.thresholds.working_weekdays:
+            before -= _ONE_DAY
+        return before
 
     def reps(self) -> tuple[str, ...]:
         return tuple(sorted({rep for (rep, _), visits in self._by_rep_day.items() if visits}))
@@ -589,9 +649,12 @@ class EffectiveVisitsIndicator:
         found = self._streaks[day] = tuple(days)
         return found
 
-    def _state(self, counts: Iterable[tuple[date, int]]) -> HealthState:
+    def _history_start(self, rep_id: str) -> Optional[date]:
+        return self.history_start or self._first_day.get(rep_id) or self._first_day_of_any
+
+    def _state(self, rep_id: str, counts: Iterable[tuple[date, int]]) -> HealthState:
         """Yellow when every day of the streak is known (not before the history start) and low."""
-        start = self.history_start or self._first_day
+        start = self._history_start(rep_id)
         counts = tuple(counts)
         known = start is not None and all(d >= start for d, _ in counts)
         low = known and all(n < self.thresholds.min_effective_visits_per_day for _, n in counts)
@@ -604,7 +667,7 @@ class EffectiveVisitsIndicator:
         """`value(rep_id, day)`'s value and state without building its drill-down: what the
         stream worker compares to decide whether the indicator changed."""
         return float(self._count_on(rep_id, day)), self._state(
-            (d, self._count_on(rep_id, d)) for d in self._streak_days(day)
+            rep_id, ((d, self._count_on(rep_id, d)) for d in self._streak_days(day))
         )
 
     def summary(self, rep_id: str, day: date) -> Indicator:
@@ -612,13 +675,13 @@ class EffectiveVisitsIndicator:
         details): what an indicator-change event carries. The drill-down lists every visit
         of the rep's day, by far the largest part of the cost, and only the dashboard reads it."""
         counts = [(d, self._count_on(rep_id, d)) for d in self._streak_days(day)]
-        start = self.history_start or self._first_day
+        start = self._history_start(rep_id)
         return Indicator(
             name=self.name,
             scope=f"rep:{rep_id}",
             window=day.isoformat(),
             value=float(self._count_on(rep_id, day)),
-            state=self._state(counts),
+            state=self._state(rep_id, counts),
             threshold=float(self.thresholds.min_effective_visits_per_day),
             details=(
                 ("days_evaluated", tuple((d.isoformat(), n) for d, n in counts)),
@@ -645,7 +708,7 @@ class EffectiveVisitsIndicator:
                     events=tuple(EventRef(v.started_at, v.visit_id) for v in visits),
                 )
             )
-        start = self.history_start or self._first_day
+        start = self._history_start(rep_id)
         for v in sorted(self._by_rep_day.get((rep_id, day), {}).values(), key=lambda v: (v.started_at, v.visit_id)):
             if not v.effective:  # why a visit did not count, so the number explains itself
                 drill.append(
@@ -662,7 +725,7 @@ class EffectiveVisitsIndicator:
             scope=f"rep:{rep_id}",
             window=day.isoformat(),
             value=float(today),
-            state=self._state((date.fromisoformat(d), n) for d, n in counts),
+            state=self._state(rep_id, ((date.fromisoformat(d), n) for d, n in counts)),
             threshold=float(th.min_effective_visits_per_day),
             details=(
                 ("days_evaluated", tuple(counts)),

@@ -47,6 +47,7 @@ class OpportunityFacts:
             customer_id=found.account_id if found else "",
             at=at,
             rep_id=actor_id,
+            shared=True,
         )
 
     def stage_changed(

@@ -108,10 +108,10 @@ class TenantPulse:
             return self.forecast.apply(event), None
         raise TypeError(f"pulse does not consume {kind.__name__}")
 
-    def settle(self) -> list[tuple[VisitVerdict, str, bool]]:
+    def settle(self) -> list[tuple[VisitVerdict, str, tuple[date, ...]]]:
         """The verdicts that changed since the last settle, each with the event that last
-        touched it and whether its day's effective-visit count may read differently; the
-        effective-visit counts take them in."""
+        touched it and the rep's days whose effective-visit indicator may read differently;
+        the effective-visit counts take them in."""
         apply = self.effective_visits.apply
         return [(verdict, cause, apply(verdict)) for verdict, cause in self.visits.settle()]
 

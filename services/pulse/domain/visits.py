@@ -10,7 +10,8 @@ A visit starts at a check-in (its id is the visit id). A visit is effective when
    check-out, call/email...), if it comes within `max_visit_duration`. Requirement notes never
    end a visit;
 3. a requirement note on the visit's opportunity (or, when the check-in names no opportunity, on
-   the customer) whose time falls in [check-in, end + note_grace].
+   the customer) whose time falls in [check-in, end + note_grace]: one recorded on the
+   opportunity in actions (`shared`), or one the visiting rep filed.
 
 Every visit always has a verdict, a pure function of the admitted events and the watermark:
 - `effective` True as soon as all criteria hold;
@@ -49,6 +50,12 @@ EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
 VisitEvent = Union[CheckIn, CheckOut, RepActivity, RequirementNoted, CustomerChanged]
 RepEvent = Union[CheckIn, CheckOut, RepActivity]
+
+
+def _counts_for(note: RequirementNoted, visit: CheckIn) -> bool:
+    """A note on the opportunity's record counts for anyone's visit, a rep's own note only for
+    that rep's (see RequirementNoted.shared)."""
+    return note.shared or not note.rep_id or note.rep_id == visit.rep_id
 
 
 def haversine_m(a: GeoPoint, b: GeoPoint) -> float:
@@ -129,7 +136,7 @@ class VisitTracker:
         # Event time runs per rep: a rep's activities are one ordered stream (one partition), so
         # a visit's verdict never depends on how other reps' streams interleave with it — two
         # workers sharing the partitions judge exactly as one does. Master data (customer
-        # addresses) and notes naming no rep run on the tenant's own clock.
+        # addresses, shared notes) is never too late and runs on the tenant's own clock ("").
         self._days = DayWindows(tz)
         self._gates: dict[str, EventTimeGate] = {}
         # Indexes keep each event's cost independent of the history's length (20k events/s).
@@ -174,8 +181,11 @@ class VisitTracker:
         if event.tenant_id != self.tenant_id:
             check_tenant(self.tenant_id, event.tenant_id, event.event_id)
         kind = type(event)
-        exempt = kind is CustomerChanged  # master data: last-writer-wins, never too late
-        clock = "" if exempt else (event.rep_id or "")
+        # Master data (customer addresses, notes on the opportunity record) is read whole by
+        # every worker, interleaved with the activities however the consumers' fetches fall:
+        # last-writer-wins and never too late, or a verdict would depend on that interleaving.
+        exempt = kind is CustomerChanged or (kind is RequirementNoted and (event.shared or not event.rep_id))
+        clock = "" if exempt else event.rep_id
         gate = self._gates.get(clock)
         if gate is None:
             gate = self._gates[clock] = EventTimeGate(self._days, self.thresholds.lateness_allowance)
@@ -225,13 +235,15 @@ class VisitTracker:
             earliest = (event.at - self._note_reach, "")
             latest = (event.at, _LAST)
             entry = (event.at, event_id, event)
+            checkins = self._checkins
             if event.opportunity_id:
                 bisect.insort(self._notes_by_opportunity.setdefault(event.opportunity_id, []), entry)
                 for _, c in _between(self._checkins_by_opportunity.get(event.opportunity_id, []), earliest, latest):
-                    dirty[c] = event_id
+                    if _counts_for(event, checkins[c]):
+                        dirty[c] = event_id
             bisect.insort(self._notes_by_customer.setdefault(event.customer_id, []), entry)
             for _, c in _between(self._checkins_by_customer.get(event.customer_id, []), earliest, latest):
-                if not self._checkins[c].opportunity_id:
+                if not checkins[c].opportunity_id and _counts_for(event, checkins[c]):
                     dirty[c] = event_id
         elif kind is CustomerChanged:
             if event.location is not None:
@@ -402,7 +414,7 @@ class VisitTracker:
             candidates = self._notes_by_opportunity.get(ci.opportunity_id, [])
         else:
             candidates = self._notes_by_customer.get(ci.customer_id, []) if ci.customer_id else []
-        notes = [n for _, _, n in _between(candidates, (ci.at,), (window_end, _LAST))]
+        notes = [n for _, _, n in _between(candidates, (ci.at,), (window_end, _LAST)) if _counts_for(n, ci)]
         if notes:
             evidence.extend(n.event_id for n in notes)
         else:

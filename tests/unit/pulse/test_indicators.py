@@ -183,6 +183,22 @@ def test_unanswered_lead_is_pending_then_overdue_and_response_order_does_not_mat
     assert ind.value(DAY, rep_id="r2").value == 0.0
 
 
+def test_a_lead_becoming_overdue_is_reported_once_for_its_window_and_rep():
+    """Its value changes with no event of its own: the watermark passing its limit does it."""
+    ind = LeadResponseIndicator("t", SH)
+    ind.apply(LeadAssigned("a1", "t", "L1", "r2", T0))
+    ind.apply(LeadAssigned("a2", "t", "L2", "r1", T0 + timedelta(minutes=1)))
+    ind.apply(LeadResponded("r2", "t", "L2", "r1", T0 + timedelta(minutes=3)))
+    assert ind.newly_overdue() == []
+    ind.apply(LeadAssigned("a3", "t", "L3", "r1", T0 + timedelta(minutes=20)))
+    assert ind.newly_overdue() == [(DAY, "r2")]  # L2 was answered, L3 is not due yet
+    assert ind.newly_overdue() == []
+    # A lead re-dated by an earlier assignment arriving late is due by its first assignment.
+    ind.apply(LeadAssigned("a4", "t", "L4", "r1", T0 + timedelta(minutes=30)))
+    ind.apply(LeadAssigned("a4-early", "t", "L4", "r1", T0 + timedelta(minutes=10)))
+    assert ind.newly_overdue() == [(DAY, "r1")]
+
+
 def test_reassigned_lead_keeps_its_first_assignment_clock():
     ind = LeadResponseIndicator("t", SH)
     ind.apply(LeadAssigned("a1", "t", "L", "r1", T0))
@@ -356,6 +372,36 @@ def test_visit_day_is_the_tenant_local_day():
                                     None, "check_out", None, None, True, True, (), ("v",))
     ind.apply(late_evening_utc)
     assert ind.value("r1", WED).value == 1.0  # 01:00 on the 25th in Shanghai
+
+
+def test_a_changed_day_names_the_later_days_whose_streak_reads_it():
+    ind = visits({MON: 1, TUE: 1, WED: 1, THU: 1, FRI: 1})
+    assert ind.value("r1", THU).state is Y
+    # Tuesday gains a second effective visit: Tuesday, and Wednesday and Thursday (whose
+    # three-day streaks include Tuesday) may read differently; Friday's streak starts Wednesday.
+    assert ind.apply(verdict("late", "r1", TUE, hour=15)) == (TUE, WED, THU)
+    assert ind.value("r1", THU).state is G and ind.value("r1", FRI).state is Y
+    # A revision that only decides or adds evidence changes no day.
+    assert ind.apply(replace(verdict("late", "r1", TUE, hour=15), evidence_event_ids=("late",))) == ()
+    # Saturday is in no streak, but its own reads the three working days before it; the
+    # next Monday's reaches back over the weekend.
+    assert visits({SAT: 1}, ind=ind).apply(verdict("sat2", "r1", SAT)) == (SAT,)
+    assert visits({NEXT_MON: 1}, ind=ind).apply(verdict("fri2", "r1", FRI, hour=16)) == (FRI, SAT, NEXT_MON)
+
+
+def test_the_history_start_is_the_reps_own_first_visit():
+    """A rep's streak is unknown before the rep's first visit, whatever other reps did, so a
+    worker holding only some of a tenant's reps computes the same states as one holding all."""
+    ind = visits({MON: 2, TUE: 2, WED: 2}, rep="veteran")
+    visits({WED: 1, THU: 1}, rep="new", ind=ind)
+    alone = visits({WED: 1, THU: 1}, rep="new")
+    for day in (WED, THU):
+        assert ind.value("new", day).state is alone.value("new", day).state is G
+    assert visits({FRI: 1}, rep="new", ind=ind).value("new", FRI).state is Y
+    # A late visit on Monday moves the rep's start: Monday and the days whose streak reached
+    # before Wednesday (Wednesday, Thursday) may read differently now.
+    assert set(ind.apply(verdict("new-mon", "new", MON))) == {MON, WED, THU}
+    assert ind.value("new", WED).state is Y
 
 
 def test_visit_drill_down_and_team_value():

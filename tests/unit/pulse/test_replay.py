@@ -233,3 +233,28 @@ def test_the_kept_effective_visit_counts_equal_a_recount(seed):
         for day in DAYS:
             full = p.effective_visits.value(rep, day)
             assert p.effective_visits.headline(rep, day) == (full.value, full.state)
+
+
+@pytest.mark.parametrize("size", [1, 7, 60, 10_000])
+@pytest.mark.parametrize("seed", [None, 4, 5])
+def test_what_was_published_last_for_every_scope_is_what_the_book_holds_whatever_the_batches(size, seed):
+    """A consumer keeping the latest record per visit and per indicator scope ends with the
+    book's numbers, whatever the batch boundaries: a scope whose value depends on other
+    scopes (a day's streak state on the days before it) is re-published when they change."""
+    events = history()
+    arrival = events if seed is None else shuffled_within_allowance(events, PulseThresholds().lateness_allowance, seed)
+    book, changes = book_in_batches(arrival, size)
+    pulse = book.tenant("t")
+    last = {}
+    for batch in changes:
+        for c in batch.indicators:
+            last[(c.indicator.name, c.scope, c.indicator.window)] = (c.indicator.value, c.indicator.state)
+    assert last
+    for (name, scope, window), published in last.items():
+        if name == EFFECTIVE_VISITS:
+            held = pulse.effective_visits.value(scope.removeprefix("rep:"), date.fromisoformat(window))
+        elif scope.startswith("customer:"):
+            held = pulse.customer_data.customer_value(scope.removeprefix("customer:"))
+        else:
+            held = book.indicator("t", name, date.fromisoformat(window), scope.removeprefix("rep:"), REPS)
+        assert published == (held.value, held.state), (name, scope, window)

@@ -268,3 +268,27 @@ def test_a_verdict_is_a_frozen_value_built_from_its_fields():
     assert dataclasses.replace(verdict, effective=True) != verdict
     with pytest.raises(dataclasses.FrozenInstanceError):
         verdict.effective = True  # type: ignore[misc]
+
+
+def test_a_reps_own_note_counts_only_for_that_reps_visits_a_shared_one_for_anyone():
+    """A note filed as an activity travels on its rep's partition: counting it for another
+    rep's visit would make that verdict depend on which worker holds both reps."""
+    colleague = RequirementNoted("n-r2", "t", "o1", "c1", T0 + timedelta(minutes=10), rep_id="r2")
+    t = tracker(located(), checkin(), colleague, checkout())
+    (v,) = t.verdicts()
+    assert not v.effective and any("no requirement note on opportunity o1" in r for r in v.reasons)
+    shared = RequirementNoted("n-crm", "t", "o1", "c1", T0 + timedelta(minutes=12), rep_id="r2", shared=True)
+    assert [u.effective for u in t.apply(shared).changed] == [True]
+    assert "n-crm" in t.verdict("ci-1").evidence_event_ids and "n-r2" not in t.verdict("ci-1").evidence_event_ids
+
+
+def test_a_shared_note_is_never_too_late_however_far_the_reps_own_events_ran_ahead():
+    """Shared notes come from master data, read beside the activities in whatever interleaving
+    the fetches give: lateness against the rep's clock would make verdicts depend on it."""
+    t = tracker(located(), checkin(), checkout(), RepActivity("later", "t", "r1", T0 + timedelta(days=3), "call"))
+    assert t.verdict("ci-1").decided and not t.verdict("ci-1").effective
+    own = note("n-own")
+    assert t.admit(own) is Admission.TOO_LATE
+    shared = RequirementNoted("n-crm", "t", "o1", "c1", T0 + timedelta(minutes=10), rep_id="r2", shared=True)
+    assert t.admit(shared) is Admission.ACCEPTED
+    assert [v.effective for v, _ in t.settle()] == [True]
