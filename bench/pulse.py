@@ -1,6 +1,7 @@
 """Benchmark of the pulse worker next to raw aiokafka, in one run on the same broker.
 
-    python -m bench.pulse [--reps 2000] [--days 5] [--rate 20000] [--live-seconds 2] [--seed 1] [--no-write]
+    python -m bench.pulse [--reps 2000] [--days 5] [--rate 20000] [--live-seconds 2] [--seed 1]
+                          [--batch-records 5000] [--no-write]
 
 Synthetic activities (per rep and working day: two visits = check-in, requirement note,
 check-out; plus calls and emails; 20 events) for tenants of 100 reps each, keyed
@@ -59,7 +60,7 @@ from dealpulse.pulse.v1 import events_pb2 as pulse_pb
 from kernel.config import Settings
 from kernel.envelope import Envelope, decode, deterministic_event_id
 from kernel.topics import PULSE_INDICATOR_CHANGED, PULSE_VISIT_VERDICT, TopicSpec
-from services.pulse.adapters.worker import reached
+from services.pulse.adapters.worker import BATCH_RECORDS, reached
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -197,10 +198,11 @@ async def raw_consume(bootstrap: str, topic: str, expected: int) -> dict:
 # ---------------------------------------------------------------- worker processes
 
 
-def start_worker(specs: dict, group: str, port: int, outputs: str, start_when: Path | None = None) -> subprocess.Popen:
+def start_worker(specs: dict, group: str, port: int, outputs: str, batch_records: int,
+                 start_when: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'gen' / 'python'}", "OTEL_SDK_DISABLED": "true"}
     args = [sys.executable, "-m", "bench.pulse", "worker", "--run-specs", json.dumps({k: v.name for k, v in specs.items()}),
-            "--group", group, "--port", str(port), "--outputs", outputs]
+            "--group", group, "--port", str(port), "--outputs", outputs, "--batch-records", str(batch_records)]
     if start_when is not None:
         args += ["--start-when", str(start_when)]
     (ROOT / ".run" / "logs").mkdir(parents=True, exist_ok=True)
@@ -368,7 +370,7 @@ async def run(args: argparse.Namespace) -> dict:
 
         print("one worker", flush=True)
         single_group, pair_group = f"bench-pulse-{run_id}-a", f"bench-pulse-{run_id}-b"
-        one = start_worker(specs, single_group, 16101, "1")
+        one = start_worker(specs, single_group, 16101, "1", args.batch_records)
         processes.append(one)
         single = await drain(bootstrap, admin, single_group, specs["activity"], [16101], [one.pid], n)
         print(f"  raw {raw['events_per_s']} ev/s, one worker {single['events_per_s']} ev/s", flush=True)
@@ -394,7 +396,7 @@ async def run(args: argparse.Namespace) -> dict:
 
         print("two workers", flush=True)
         go = Path(tempfile.mkdtemp()) / "go"
-        pair = [start_worker(specs, pair_group, port, "2", start_when=go) for port in (16102, 16103)]
+        pair = [start_worker(specs, pair_group, port, "2", args.batch_records, start_when=go) for port in (16102, 16103)]
         processes += pair
         # Both processes are loaded before either joins the group, so they join together; the
         # rate counts from the moment both own partitions and have caught up with any replay.
@@ -478,6 +480,7 @@ def worker_main(argv: list[str]) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--outputs", required=True)
     parser.add_argument("--start-when", type=Path, help="join the group once this file exists")
+    parser.add_argument("--batch-records", type=int, required=True)
     args = parser.parse_args(argv)
     import logging
 
@@ -496,7 +499,7 @@ def worker_main(argv: list[str]) -> None:
         worker = PulseWorker(Settings().kafka_bootstrap, TenantSettingsStore(None), group_id=args.group,
                              activity_topic=specs["activity"], master_topics=(specs["master"],),
                              verdict_topic=specs[f"verdicts{args.outputs}"], indicator_topic=specs[f"indicators{args.outputs}"],
-                             client_id=f"bench-pulse-{args.port}")
+                             client_id=f"bench-pulse-{args.port}", batch_records=args.batch_records)
         app = web.Application()
 
         async def stats_page(request):
@@ -567,6 +570,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20000)
     parser.add_argument("--live-seconds", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch-records", type=int, default=BATCH_RECORDS, help="the workers' largest batch")
     parser.add_argument("--no-write", action="store_true", help="print the figures, leave bench/results alone")
     args = parser.parse_args()
     result = asyncio.run(run(args))
