@@ -20,11 +20,13 @@ only its topics changed) and publishes to fresh bench output topics.
    p50/p99/max, the issue's event → indicator figure; the same for visit verdicts (their
    `cause_event_id`). The worker's CPU share during the burst is noted (a starved worker
    queues).
-4. Scale-out: two worker processes, loaded first and then let into one group together,
-   drain the N + L records from the start. events/s counts from the moment both own
-   partitions and have caught up with any replay (the group may still rebalance once as
-   the second member arrives) to the moment the group has committed every record (the
-   workers commit a batch once its outputs are acknowledged). Then the final verdict of
+4. Scale-out: two worker processes, loaded first and then let into one group at the same
+   moment, drain the N + L records from the start. The local broker runs with
+   group.initial.rebalance.delay.ms=0 (fast tests), so the first to join usually starts
+   alone and the second's arrival rebalances the group mid-stream (both rebuild from the
+   log). events/s counts from the moment both own partitions and have caught up with their
+   replay to the moment the group has committed every record (the workers commit a batch
+   once its outputs are acknowledged), over the records not committed at the start. Then the final verdict of
    every visit and the final value of every indicator scope the pair published are
    compared with the single worker's: must be identical. (A worker joining mid-stream is
    tested in tests/integration/test_pulse_worker.py.)
@@ -398,8 +400,8 @@ async def run(args: argparse.Namespace) -> dict:
         go = Path(tempfile.mkdtemp()) / "go"
         pair = [start_worker(specs, pair_group, port, "2", args.batch_records, start_when=go) for port in (16102, 16103)]
         processes += pair
-        # Both processes are loaded before either joins the group, so they join together; the
-        # rate counts from the moment both own partitions and have caught up with any replay.
+        # Both processes are loaded before either joins the group, so their joins are close;
+        # the rate counts from the moment both own partitions and have caught up with any replay.
         while not all(stats(p) for p in (16102, 16103)):
             await asyncio.sleep(0.05)
         go.touch()
