@@ -209,12 +209,13 @@ class RecordMapper:
         change = lead.WhichOneof("change")
         at = utc_datetime(lead.occurred_at)
         event: PulseEvent
+        stream = stream_of(topic, partition)
         if change == "assigned":
             event = LeadAssigned(event_id=envelope.event_id, tenant_id=lead.tenant_id, lead_id=lead.lead_id,
-                                 rep_id=lead.assigned.rep_id, at=at)
+                                 rep_id=lead.assigned.rep_id, at=at, stream=stream)
         elif change == "contacted" and lead.contacted.activity_id:
             event = LeadResponded(event_id=lead.contacted.activity_id, tenant_id=lead.tenant_id, lead_id=lead.lead_id,
-                                  rep_id=lead.contacted.rep_id, at=at)
+                                  rep_id=lead.contacted.rep_id, at=at, stream=stream)
         else:
             return NOTHING
         return Mapped((event,), SourceRef(envelope.event_id, f"actions.lead.{change}", lead.actor_id, at,
@@ -259,12 +260,17 @@ class RecordMapper:
             event = self.opportunities.stage_changed(
                 envelope.event_id, o.tenant_id, o.opportunity_id, at,
                 o.stage_changed.from_stage, o.stage_changed.to_stage, o.actor_id,
-                all_mandatory_verified=o.stage_changed.all_mandatory_verified,
+                all_mandatory_verified=o.stage_changed.all_mandatory_verified, stream=stream_of(topic, partition),
             )
         if event is None:
             return NOTHING
         return Mapped((event,), SourceRef(envelope.event_id, f"actions.opportunity.{change}", o.actor_id, at,
                                           topic, partition, offset))
+
+
+def stream_of(topic: str, partition: int) -> str:
+    """The ordered stream a record belongs to: its partition (see LeadAssigned.stream)."""
+    return f"{topic}[{partition}]"
 
 
 def schema_and_tenant(headers) -> tuple[str, str]:

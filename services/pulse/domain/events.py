@@ -119,6 +119,10 @@ class LeadAssigned:
     lead_id: str
     rep_id: str
     at: datetime
+    # The ordered stream the event arrived on (one source partition). Event time runs per
+    # stream: lateness is judged against the stream's own earlier events, never against how
+    # a consumer happened to interleave several streams (a replay, another worker).
+    stream: str = ""
 
     def __post_init__(self) -> None:
         _check(self.event_id, self.tenant_id, self.at)
@@ -133,6 +137,7 @@ class LeadResponded:
     lead_id: str
     rep_id: str
     at: datetime
+    stream: str = ""  # see LeadAssigned.stream
 
     def __post_init__(self) -> None:
         _check(self.event_id, self.tenant_id, self.at)
@@ -153,6 +158,7 @@ class StageAdvanced:
     at: datetime
     with_all_mandatory_verified: bool
     from_stage: str = ""
+    stream: str = ""  # see LeadAssigned.stream
 
     def __post_init__(self) -> None:
         _check(self.event_id, self.tenant_id, self.at)
@@ -198,6 +204,7 @@ class ForecastGraded:
     rep_id: str
     grade: str
     at: datetime
+    stream: str = ""  # see LeadAssigned.stream
 
     def __post_init__(self) -> None:
         _check(self.event_id, self.tenant_id, self.at)

@@ -139,22 +139,36 @@ class _Windowed:
         self.tz = tz
         self.thresholds = thresholds
         self.assigner = assigner or DayWindows(tz)
-        self._gate = EventTimeGate(self.assigner, thresholds.lateness_allowance)
+        # Event time runs per input stream (`event.stream`, one source partition): whether an
+        # event is too late then depends on its stream's order alone, which every reading of
+        # the log (live, a replay, another worker) sees the same, however it interleaves them.
+        self._gates: dict[str, EventTimeGate] = {}
+        self._seen: set[str] = set()
+        self._watermark: Optional[datetime] = None
 
     def _admit(self, event) -> Admission:
         check_tenant(self.tenant_id, event.tenant_id, event.event_id)
-        return self._gate.admit(event.event_id, event.at)
+        gate = self._gates.get(event.stream)
+        if gate is None:
+            gate = self._gates[event.stream] = EventTimeGate(
+                self.assigner, self.thresholds.lateness_allowance, seen=self._seen
+            )
+        admission = gate.admit(event.event_id, event.at)
+        if admission is Admission.ACCEPTED and (self._watermark is None or event.at > self._watermark):
+            self._watermark = event.at
+        return admission
 
     @property
     def watermark(self) -> Optional[datetime]:
-        return self._gate.watermark
+        """The latest event time admitted, over every stream (what makes a lead overdue)."""
+        return self._watermark
 
     @property
     def too_late(self) -> tuple[LateEvent, ...]:
-        return self._gate.too_late
+        return tuple(sorted((e for g in self._gates.values() for e in g.too_late), key=lambda e: (e.at, e.event_id)))
 
     def _late_in(self, window_key: str) -> tuple[LateEvent, ...]:
-        return tuple(e for e in self._gate.too_late if e.window_key == window_key)
+        return tuple(e for e in self.too_late if e.window_key == window_key)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class OpportunityFacts:
         actor_id: str,
         *,
         all_mandatory_verified: bool,
+        stream: str = "",
     ) -> StageAdvanced:
         found = self._opportunities.get((tenant_id, opportunity_id))
         return StageAdvanced(
@@ -72,4 +73,5 @@ class OpportunityFacts:
             from_stage=from_stage,
             at=at,
             with_all_mandatory_verified=all_mandatory_verified,
+            stream=stream,
         )

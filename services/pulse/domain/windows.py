@@ -1,17 +1,20 @@
 """Event-time windows with a lateness allowance.
 
 Semantics (one rule for every stateful piece of pulse):
-- The *watermark* is the maximum event time seen so far by one gate: per tenant for the
-  indicators, per rep for visits (a rep's activities are one ordered stream, so a visit's verdict
-  does not depend on how other reps' streams interleave: workers sharing partitions agree).
+- The *watermark* is the maximum event time seen so far by one gate, and a gate follows one
+  ordered stream: per rep for visits (a rep's activities are one partition), per source
+  partition for the indicators fed by actions' topics (`stream` on their events). So whether
+  an event is too late never depends on how a reader interleaved several streams — live,
+  in a replay or on another worker, the same events are counted.
 - An event belongs to the window of its own event time. Its window is *closed* once
   `watermark >= window.end + allowance`; until then late and out-of-order events are counted
   exactly as if they had arrived in order.
 - An event whose window is already closed is `too_late`: it is not counted, but it is kept (id,
   time, reason) in `too_late` for drill-down — never silently dropped.
 - An event id seen before is a duplicate and is ignored (at-least-once delivery).
-Replaying the same events into fresh state, in any order in which no event trails the watermark by
-more than the allowance, gives the same state.
+Replaying the same events into fresh state, with each stream in its order (however the streams
+interleave), or in any order in which no event trails its watermark by more than the allowance,
+gives the same state.
 """
 
 from __future__ import annotations
@@ -118,13 +121,14 @@ class LateEvent:
 class EventTimeGate:
     """De-duplicates by event id, tracks the watermark, and decides accepted / too_late."""
 
-    def __init__(self, assigner: WindowAssigner, allowance: timedelta) -> None:
+    def __init__(self, assigner: WindowAssigner, allowance: timedelta, seen: Optional[set[str]] = None) -> None:
+        """`seen`: event ids already admitted, when several gates (one per stream) share it."""
         if allowance < timedelta(0):
             raise ValueError("lateness allowance must not be negative")
         self.assigner = assigner
         self.allowance = allowance
         self.watermark: Optional[datetime] = None
-        self._seen: set[str] = set()
+        self._seen: set[str] = set() if seen is None else seen
         self._too_late: list[LateEvent] = []
         self._closes_at: dict[str, datetime] = {}  # window key -> end + allowance
         self.duplicates = 0

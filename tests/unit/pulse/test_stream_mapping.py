@@ -103,6 +103,9 @@ def test_lead_assignments_and_responses_come_from_the_actions_lead_topic():
     (answered,) = mapped(book, mapper, log.lead("lead-9", T0 + timedelta(minutes=5), "contacted",
                                                 activity_id="act-1")).events
     assert isinstance(answered, LeadResponded) and answered.event_id == "act-1"
+    # Lateness runs per partition: each event names the one it came from.
+    lead_record = log.lead("lead-9", T0, "assigned", rep="bob")
+    assert assigned.stream == answered.stream == f"{lead_record.topic}[{lead_record.partition}]"
 
 
 def test_actions_facts_map_to_notes_stage_changes_and_customers():
@@ -113,6 +116,7 @@ def test_actions_facts_map_to_notes_stage_changes_and_customers():
     assert isinstance(note, RequirementNoted) and note.customer_id == "ruijin" and note.opportunity_id == "ct-1"
     (stage,) = mapped(book, mapper, log.opportunity("ct-1", T0, "stage_changed", verified=False)).events
     assert isinstance(stage, StageAdvanced) and stage.rep_id == "bob" and not stage.with_all_mandatory_verified
+    assert stage.stream.startswith("actions.opportunity.v1[") and note.shared
     (customer,) = mapped(book, mapper, log.account("ruijin", T0, industry="medical")).events
     assert isinstance(customer, CustomerChanged) and dict(customer.fields) == {"name": "Ruijin", "industry": "medical"}
     assert mapped(book, mapper, log.rep("bob", "ann", T0)).events == ()
