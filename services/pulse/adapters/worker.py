@@ -20,6 +20,9 @@ State survives restarts by construction: the activity topic is kept forever, the
 deterministic fold of it, so on every (re)assignment the worker rebuilds its book by
 replaying its partitions from the beginning up to the group's committed offsets —
 publishing nothing for that part, because it was published before — and continues live.
+The master data is replayed up to where its outputs were published (recorded in the
+commits' metadata, `master_published`); the rest is processed live once the activities
+are in.
 Outputs carry deterministic event ids, so a batch re-published after a crash between
 publishing and committing is a duplicate consumers drop. Undecodable records go to the
 topic's `.dlq` twin (with the reason) before their offset is committed.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import time
 from collections import deque
@@ -36,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 
@@ -97,6 +102,46 @@ async def reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
         if await consumer.position(tp) < end:
             return False
     return True
+
+
+def master_progress(done: dict[TopicPartition, int]) -> str:
+    """Commit metadata: the master records (next offset per partition) whose outputs the
+    committing worker had published, e.g. `{"actions.lead.v1": [12, 0, 7]}`."""
+    topics: dict[str, list[int]] = {}
+    for tp, offset in sorted(done.items()):
+        offsets = topics.setdefault(tp.topic, [])
+        offsets += [0] * (tp.partition + 1 - len(offsets))
+        offsets[tp.partition] = offset
+    return json.dumps(topics, separators=(",", ":"))
+
+
+def master_published(
+    committed: dict[TopicPartition, tuple[int, str]], ends: dict[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """Where the master data is published up to for the activity partitions `committed`
+    (the least over them: a master record changes verdicts of every partition's visits,
+    each published by its owner). Records past it are processed live again after a
+    rebuild (the same event ids, for what was published anyway) instead of being replayed
+    silently — a record appended while no worker ran, or during a rebalance, would
+    otherwise never have its outputs published. Without any recorded progress (a new group,
+    or commits from before progress was recorded) it is the end of the log, as on a first
+    start."""
+    recorded = []
+    for _, metadata in committed.values():
+        try:
+            recorded.append(json.loads(metadata))
+        except ValueError:
+            continue
+    if not recorded:
+        return dict(ends)
+    published = {}
+    for tp, end in ends.items():
+        reached_by = []
+        for progress in recorded:
+            offsets = progress.get(tp.topic, []) if isinstance(progress, dict) else []
+            reached_by.append(offsets[tp.partition] if tp.partition < len(offsets) else 0)
+        published[tp] = min(end, *reached_by)
+    return published
 
 
 class LongLivedHeap:
@@ -172,7 +217,11 @@ class PulseWorker:
         self._master: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._publisher: BatchPublisher | None = None
-        self._master_live_from: dict[TopicPartition, int] = {}
+        self._admin: AIOKafkaAdminClient | None = None
+        # Master records whose outputs are acknowledged (next offset per partition), committed
+        # as metadata with this worker's activity offsets, and the offsets committed last.
+        self._master_done: dict[TopicPartition, int] = {}
+        self._committed_at: dict[TopicPartition, int] = {}
         self._specs = {spec.name: spec for spec in (activity_topic, *master_topics)}
         self._heap = heap or LongLivedHeap()
         self._batch_records = batch_records
@@ -199,12 +248,16 @@ class PulseWorker:
             fetch_max_bytes=32 * 1024 * 1024,
         )
         await self._consumer.start()
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin")
+        await self._admin.start()
         self._consumer.subscribe([self._activity_topic.name], listener=_Rebalance(self))
 
     async def stop(self) -> None:
         for client in (self._consumer, self._master, self._producer):
             if client is not None:
                 await client.stop()
+        if self._admin is not None:
+            await self._admin.close()
 
     async def run(self, stopping: asyncio.Event) -> None:
         assert self._consumer is not None
@@ -214,7 +267,8 @@ class PulseWorker:
                 if self.rebuild_needed:
                     await self._rebuild()
                     continue  # positions moved: what was fetched before the rebuild is stale
-                await self._pump_master()
+                if self._caught_up():
+                    await self._pump_master()
                 if batch:
                     await self._process(batch)
                 if not self.stats.ready and self._caught_up():
@@ -235,8 +289,11 @@ class PulseWorker:
 
     # ---- rebuild ---------------------------------------------------------------------------
     async def _rebuild(self) -> None:
-        """A fresh book from the log: master data first (check-ins find their customers),
-        then this worker's activity partitions from the beginning."""
+        """A fresh book from the log: master data up to where this worker's partitions had
+        its outputs published (check-ins find their customers), then the activity partitions
+        from the beginning up to their commits — all without publishing — then the rest of
+        the master data live, once the activities are in (its outputs include the verdicts
+        of those partitions' visits that it changes)."""
         assert self._consumer is not None and self._master is not None
         await self._drain()  # its commit belongs to the offsets the rebuild reads
         self.rebuild_needed = False
@@ -247,34 +304,49 @@ class PulseWorker:
         master_partitions = await all_partitions(self._master, self._master_topics)
         self._master.assign(master_partitions)
         await self._master.seek_to_beginning(*master_partitions)
-        self._master_live_from = await self._master.end_offsets(master_partitions)
-        while not await reached(self._master, self._master_live_from):
-            await self._pump_master(timeout_ms=200)
         assigned = sorted(self._consumer.assignment())
         self.stats.assigned = [f"{tp.topic}[{tp.partition}]" for tp in assigned]
-        committed = {tp: (await self._consumer.committed(tp)) or 0 for tp in assigned}
-        self._replay_until = {tp: offset for tp, offset in committed.items() if offset > 0}
+        committed = await self._committed(assigned)
+        ends = await self._master.end_offsets(master_partitions)
+        self._master_done = master_published(committed, ends)
+        await self._replay_master(self._master_done)
+        self._committed_at = {tp: offset for tp, (offset, _) in committed.items()}
+        self._replay_until = {tp: offset for tp, offset in self._committed_at.items() if offset > 0}
         if assigned:
             await self._consumer.seek_to_beginning(*assigned)
-        log.info("pulse rebuild: %d partitions, replaying %d records", len(assigned), sum(committed.values()))
+        log.info("pulse rebuild: %d partitions, replaying %d records; master data live from %s", len(assigned),
+                 sum(self._committed_at.values()), {f"{tp.topic}[{tp.partition}]": o for tp, o in self._master_done.items()})
+
+    async def _committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, tuple[int, str]]:
+        """The group's committed (offset, metadata) of `partitions` that have a commit."""
+        assert self._admin is not None
+        if not partitions:
+            return {}
+        found = await self._admin.list_consumer_group_offsets(self._group_id, partitions=partitions)
+        return {tp: (meta.offset, meta.metadata or "") for tp, meta in found.items() if meta is not None and meta.offset >= 0}
+
+    async def _replay_master(self, until: dict[TopicPartition, int]) -> None:
+        """Applies the master records below `until` without publishing and leaves the master
+        consumer at `until`."""
+        assert self._master is not None
+        while not await reached(self._master, until):
+            batch = await self._master.getmany(timeout_ms=200, max_records=self._batch_records)
+            await self._apply([r for tp, records in batch.items() for r in records if r.offset < until.get(tp, 0)])
+        for tp, offset in until.items():
+            if await self._master.position(tp) != offset:
+                self._master.seek(tp, offset)  # fetched past it: those are published once the activities are in
 
     def _caught_up(self) -> bool:
         return not self._replay_until
 
-    async def _pump_master(self, timeout_ms: int = 0) -> None:
+    async def _pump_master(self) -> None:
+        """Master data arriving live: applied and published like a batch of activities; the
+        positions it reached are committed as metadata once its outputs are acknowledged."""
         assert self._master is not None
-        batch = await self._master.getmany(timeout_ms=timeout_ms, max_records=self._batch_records)
-        if not batch:
-            return
-        live: list[ConsumerRecord] = []
-        replay: list[ConsumerRecord] = []
-        for tp, records in batch.items():
-            live_from = self._master_live_from.get(tp, 0)
-            for record in records:
-                (live if record.offset >= live_from else replay).append(record)
-        await self._apply(replay)
-        if live:
-            await self._hand_over(*await self._apply(live))
+        batch = await self._master.getmany(timeout_ms=0, max_records=self._batch_records)
+        if batch:
+            changes, dead = await self._apply([r for records in batch.values() for r in records])
+            await self._hand_over(changes, dead, master={tp: records[-1].offset + 1 for tp, records in batch.items()})
 
     # ---- the hot path ----------------------------------------------------------------------
     async def _process(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
@@ -305,7 +377,7 @@ class PulseWorker:
 
     async def _hand_over(
         self, changes: BatchChanges, dead: list[tuple[ConsumerRecord, str]], *, consumed: int = 0,
-        offsets: dict[TopicPartition, int] | None = None,
+        offsets: dict[TopicPartition, int] | None = None, master: dict[TopicPartition, int] | None = None,
     ) -> None:
         """Hands the batch's outputs to the producer now, and sets their acknowledgement,
         the dead letters and the commit in flight behind the earlier batches'. An earlier
@@ -318,12 +390,13 @@ class PulseWorker:
         acknowledged = await self._append(changes)
         previous = in_flight[-1] if in_flight else None
         in_flight.append(asyncio.create_task(
-            self._complete(previous, acknowledged, changes, dead, consumed=consumed, offsets=offsets)
+            self._complete(previous, acknowledged, changes, dead, consumed=consumed, offsets=offsets, master=master)
         ))
 
     async def _complete(
         self, previous: asyncio.Task | None, acknowledged: asyncio.Future, changes: BatchChanges,
         dead: list[tuple[ConsumerRecord, str]], *, consumed: int, offsets: dict[TopicPartition, int] | None,
+        master: dict[TopicPartition, int] | None,
     ) -> None:
         await asyncio.gather(*(self._dead_letter(record, reason) for record, reason in dead))
         await acknowledged
@@ -332,22 +405,30 @@ class PulseWorker:
         if previous is not None:
             await previous  # commits in order; an earlier failure stops this commit too
         self.stats.consumed += consumed
+        if master:
+            self._master_done.update(master)
+            # Every owned partition records it, including those without new activities.
+            offsets = {**self._committed_at, **(offsets or {})}
         if offsets:
             await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
-        """Commit what this worker still owns. A partition taken away while the batch was in
-        hand is replayed by its new owner from the last commit; what that re-publishes
+        """Commit what this worker still owns, each offset with the master data whose outputs
+        are published (see `master_published`). A partition taken away while the batch was
+        in hand is replayed by its new owner from the last commit; what that re-publishes
         carries the same event ids, so consumers drop it."""
         assert self._consumer is not None
         owned = self._consumer.assignment()
-        kept = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        progress = master_progress(self._master_done)
+        kept = {tp: (offset, progress) for tp, offset in offsets.items() if tp in owned}
         if not kept:
             return
         try:
             await self._consumer.commit(kept)
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning("commit skipped, the group is rebalancing: %s", exc)
+            return
+        self._committed_at.update((tp, offset) for tp, (offset, _) in kept.items())
 
     async def _apply(
         self, records: list[ConsumerRecord]
