@@ -106,9 +106,14 @@ def indicator_message(change: book.IndicatorChange) -> pb.IndicatorChanged:
 
 
 def indicator_event_id(change: book.IndicatorChange) -> str:
+    """Derived from the change — the scope's value and state before and after — so a change
+    re-published after a crash carries the id consumers saw, while a scope that returns to
+    an earlier value (1.0 → 0.5 → 1.0) gets a new id: a consumer dropping ids it has seen
+    must not drop the change back."""
     ind = change.indicator
     return deterministic_event_id(
-        change.tenant_id, "indicator", ind.name, change.scope, ind.window, repr(ind.value), ind.state.value
+        change.tenant_id, "indicator", ind.name, change.scope, ind.window, repr(change.previous_value),
+        change.previous_state.value, repr(ind.value), ind.state.value,
     )
 
 

@@ -62,6 +62,7 @@ class IndicatorChange:
     as_of: datetime  # the latest event time the book had seen for the tenant
     cause_event_id: str
     missing_fields: tuple[str, ...] = ()
+    previous_value: Optional[float] = None  # what this scope last read, with previous_state
 
 
 @dataclass
@@ -114,6 +115,8 @@ class PulseBook:
         for event in events:
             tenant_id = event.tenant_id
             pulse = tenants.get(tenant_id) or self.tenant(tenant_id)
+            kind = type(event)
+            lead_before = pulse.lead_response.window_and_rep_of(event.lead_id) if kind is LeadAssigned else None
             admission, customer = pulse.admit(event)
             counts[admission] += 1
             if admission is not accepted:
@@ -125,12 +128,15 @@ class PulseBook:
                 latest[tenant_id] = at
             if customer is not None:
                 customers[(tenant_id, customer.customer_id)] = (customer.missing, event.event_id)
-            kind = type(event)
             if kind not in _INDICATOR_INPUTS:
                 continue  # visit events: their indicator is the effective-visit count below
             if kind is LeadAssigned or kind is LeadResponded:
                 lead_clock_moved[tenant_id] = event.event_id
                 found = pulse.lead_response.window_and_rep_of(event.lead_id)
+                if lead_before is not None and lead_before != found:
+                    # An earlier assignment arriving late moved the lead to its rep and day: the
+                    # rep and day it counted for until now read differently too.
+                    touched[(event.tenant_id, LEAD_RESPONSE, lead_before[1], lead_before[0])] = event.event_id
                 if found is not None:
                     window, rep = found
                     touched[(event.tenant_id, LEAD_RESPONSE, rep, window)] = event.event_id
@@ -195,6 +201,7 @@ class PulseBook:
                 indicator=indicator,
                 scope=scope,
                 previous_state=previous[1],
+                previous_value=previous[0],
                 as_of=self._latest[tenant_id],
                 cause_event_id=cause,
                 missing_fields=missing,

@@ -323,3 +323,41 @@ def test_lateness_is_still_judged_within_a_stream():
         if e is not late:
             p2.apply(e)
     assert p2.apply(late).admission is Admission.TOO_LATE  # behind its own stream's closed window
+
+
+def test_a_lead_moved_to_another_rep_by_an_earlier_assignment_leaves_no_stale_value_behind():
+    t0 = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    book = PulseBook(lambda tenant: TenantSettings(SH))
+    published = {}
+
+    def fold(*events):
+        for c in book.apply_batch(list(events)).indicators:
+            published[(c.scope, c.indicator.window)] = (c.indicator.value, c.indicator.state)
+
+    fold(LeadAssigned("a-r1", "t", "L1", "r1", t0), LeadResponded("reply", "t", "L1", "r1", t0 + timedelta(minutes=5)))
+    assert published[("rep:r1", "2026-11-24")] == (1.0, HealthState.GREEN)
+    fold(LeadAssigned("a-r2", "t", "L1", "r2", t0 - timedelta(minutes=5)))  # the first assignment, late
+    assert published[("rep:r2", "2026-11-24")] == (1.0, HealthState.GREEN)
+    held = book.indicator("t", "lead_response", date(2026, 11, 24), "r1", REPS)
+    assert published[("rep:r1", "2026-11-24")] == (held.value, held.state) == (None, HealthState.NO_DATA)
+
+
+def test_an_indicator_returning_to_an_earlier_value_gets_a_new_event_id():
+    """Ids follow the change (before and after): a consumer that drops ids it has seen keeps
+    the scope's last value even when it equals an earlier one."""
+    from services.pulse.adapters.messages import indicator_event_id
+
+    t0 = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    book = PulseBook(lambda tenant: TenantSettings(SH))
+    changes = []
+    for events in (
+        [LeadAssigned("a1", "t", "L1", "r1", t0), LeadResponded("r1", "t", "L1", "r1", t0 + timedelta(minutes=2))],
+        [LeadAssigned("a2", "t", "L2", "r1", t0 + timedelta(minutes=1)),
+         LeadResponded("r2", "t", "L2", "r1", t0 + timedelta(minutes=40))],  # late: 0.5
+        [LeadResponded("r2-early", "t", "L2", "r1", t0 + timedelta(minutes=10))],  # an earlier reply: 1.0 again
+    ):
+        changes += [c for c in book.apply_batch(events).indicators if c.scope == "rep:r1"]
+    assert [c.indicator.value for c in changes] == [1.0, 0.5, 1.0]
+    ids = [indicator_event_id(c) for c in changes]
+    assert len(set(ids)) == 3
+    assert indicator_event_id(changes[2]) == indicator_event_id(changes[2])  # a re-publish keeps its id
