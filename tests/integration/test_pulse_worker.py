@@ -249,6 +249,31 @@ async def test_master_data_arriving_while_no_worker_runs_has_its_outputs_publish
     assert any(scope == "customer:c1" for _, scope, _ in indicators)
 
 
+async def test_a_commit_past_the_end_of_a_partition_does_not_keep_the_worker_replaying(topics):
+    """A commit beyond what the log holds (a recreated topic, an operator's reset, records
+    gone with retention) is replayed up to what is there; the worker becomes ready and
+    takes master data live."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    group = f"pulsetest-{uuid.uuid4().hex[:8]}"
+    await produce(topics[0], day_of_visits(tenant, 2))
+    ends = await end_offsets(topics[0])
+    resetting = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=group, enable_auto_commit=False)
+    await resetting.start()
+    try:
+        past = {TopicPartition(topics[0].name, p): end + 100 for p, end in ends.items()}
+        resetting.assign(list(past))
+        await resetting.commit(past)
+    finally:
+        await resetting.stop()
+    worker = new_worker(topics, group)
+    await worker.start()
+    try:
+        await run_until(worker, lambda: worker.stats.ready, timeout=30)
+    finally:
+        await worker.stop()
+    assert worker.stats.replayed == sum(ends.values())
+
+
 async def test_a_restart_never_moves_a_committed_offset_back(topics):
     """After a restart the worker replays each partition up to its committed offset while other
     partitions already run live; a batch mixing both commits only the live partitions, so no

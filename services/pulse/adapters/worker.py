@@ -60,6 +60,7 @@ MASTER_TOPICS = (ACCOUNT, OPPORTUNITY, REP, LEAD)
 BATCH_RECORDS = 5000
 # Batches whose outputs may await their acknowledgement while the next one is worked on.
 IN_FLIGHT = 2
+MAX_PROGRESS_BYTES = 4000  # under the broker's default offset.metadata.max.bytes (4096)
 
 
 @dataclass
@@ -106,13 +107,20 @@ async def reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
 
 def master_progress(done: dict[TopicPartition, int]) -> str:
     """Commit metadata: the master records (next offset per partition) whose outputs the
-    committing worker had published, e.g. `{"actions.lead.v1": [12, 0, 7]}`."""
+    committing worker had published, e.g. `{"actions.lead.v1": [12, 0, 7]}`. Empty when it
+    would not fit the broker's limit (`offset.metadata.max.bytes`, 4096 by default; about 300
+    master partitions): a rebuild then starts master data live at the log's end, as before
+    progress was recorded, instead of the commit failing."""
     topics: dict[str, list[int]] = {}
     for tp, offset in sorted(done.items()):
         offsets = topics.setdefault(tp.topic, [])
         offsets += [0] * (tp.partition + 1 - len(offsets))
         offsets[tp.partition] = offset
-    return json.dumps(topics, separators=(",", ":"))
+    text = json.dumps(topics, separators=(",", ":"))
+    if len(text) > MAX_PROGRESS_BYTES:
+        log.warning("master progress (%d bytes) exceeds commit metadata's %d: not recorded", len(text), MAX_PROGRESS_BYTES)
+        return ""
+    return text
 
 
 def master_published(
@@ -126,22 +134,34 @@ def master_published(
     otherwise never have its outputs published. Without any recorded progress (a new group,
     or commits from before progress was recorded) it is the end of the log, as on a first
     start."""
-    recorded = []
-    for _, metadata in committed.values():
-        try:
-            recorded.append(json.loads(metadata))
-        except ValueError:
-            continue
+    recorded = [progress for _, metadata in committed.values() if (progress := _progress_of(metadata)) is not None]
     if not recorded:
         return dict(ends)
     published = {}
     for tp, end in ends.items():
         reached_by = []
         for progress in recorded:
-            offsets = progress.get(tp.topic, []) if isinstance(progress, dict) else []
+            offsets = progress.get(tp.topic, [])
             reached_by.append(offsets[tp.partition] if tp.partition < len(offsets) else 0)
         published[tp] = min(end, *reached_by)
     return published
+
+
+def _progress_of(metadata: str) -> dict[str, list[int]] | None:
+    """`master_progress`'s text read back; None for none or anything else (commits from
+    before progress was recorded, or a foreign tool's), which counts as no record."""
+    if not metadata:
+        return None
+    try:
+        progress = json.loads(metadata)
+    except ValueError:
+        progress = None
+    if not isinstance(progress, dict) or not all(
+        isinstance(offsets, list) and all(type(o) is int and o >= 0 for o in offsets) for offsets in progress.values()
+    ):
+        log.warning("ignoring commit metadata that is not master progress: %.200r", metadata)
+        return None
+    return progress
 
 
 class LongLivedHeap:
@@ -310,12 +330,19 @@ class PulseWorker:
         ends = await self._master.end_offsets(master_partitions)
         self._master_done = master_published(committed, ends)
         await self._replay_master(self._master_done)
-        self._committed_at = {tp: offset for tp, (offset, _) in committed.items()}
-        self._replay_until = {tp: offset for tp, offset in self._committed_at.items() if offset > 0}
+        # Every owned partition records the master progress, those never committed too (at 0).
+        self._committed_at = {tp: committed[tp][0] if tp in committed else 0 for tp in assigned}
+        # What is left to replay: up to the commit, within what the log still holds (a commit
+        # past the end, or records gone with retention, would never be reached).
+        first = await self._consumer.beginning_offsets(assigned) if assigned else {}
+        last = await self._consumer.end_offsets(assigned) if assigned else {}
+        self._replay_until = {
+            tp: min(offset, last[tp]) for tp, offset in self._committed_at.items() if min(offset, last[tp]) > first[tp]
+        }
         if assigned:
             await self._consumer.seek_to_beginning(*assigned)
-        log.info("pulse rebuild: %d partitions, replaying %d records; master data live from %s", len(assigned),
-                 sum(self._committed_at.values()), {f"{tp.topic}[{tp.partition}]": o for tp, o in self._master_done.items()})
+        log.info("pulse rebuild: %d partitions, replaying up to %d records; master data live from %s", len(assigned),
+                 sum(self._replay_until.values()), {f"{tp.topic}[{tp.partition}]": o for tp, o in self._master_done.items()})
 
     async def _committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, tuple[int, str]]:
         """The group's committed (offset, metadata) of `partitions` that have a commit."""
