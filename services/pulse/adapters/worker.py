@@ -129,8 +129,8 @@ def master_published(
     """Where the master data is published up to for the activity partitions `committed`
     (the least over them: a master record changes verdicts of every partition's visits,
     each published by its owner). Records past it are processed live again after a
-    rebuild (the same event ids, for what was published anyway) instead of being replayed
-    silently — a record appended while no worker ran, or during a rebalance, would
+    rebuild (what was published already comes out again with the same last value per
+    scope) instead of being replayed silently — a record appended while no worker ran, or during a rebalance, would
     otherwise never have its outputs published. Without any recorded progress (a new group,
     or commits from before progress was recorded) it is the end of the log, as on a first
     start."""
