@@ -169,8 +169,10 @@ PULSE_INDICATOR_CHANGED = TopicSpec(
     schema="dealpulse.pulse.v1.IndicatorChanged",
     summary="Process-health indicator changes per rep and day (lead response, stage "
     "progression, forecast A/B share, effective visits) and per customer (data "
-    "completeness with the missing fields), with red/yellow/green state. ce_id is "
-    "derived from the change itself, so consumers de-duplicate redeliveries.",
+    "completeness with the missing fields), with red/yellow/green state: the latest "
+    "record per (indicator, scope, window) wins. ce_id is derived from the change itself "
+    "(value and state before and after), so consumers de-duplicate redeliveries and a "
+    "scope returning to an earlier value is a new event.",
     partitions=12,
     retention_ms=400 * DAY_MS,
 )
