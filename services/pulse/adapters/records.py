@@ -205,7 +205,7 @@ class RecordMapper:
     def _lead(self, envelope: Envelope, lead: leads_pb.LeadEvent, topic, partition, offset) -> Mapped:
         """Actions decides what answers a lead (its tenant's minimum call duration, ...):
         pulse takes the assignment and the first `contacted` event as they are. A response
-        carries the answering activity's id, so the drill-down reaches the raw activity."""
+        names the answering activity, so the drill-down reaches the raw activity."""
         change = lead.WhichOneof("change")
         at = utc_datetime(lead.occurred_at)
         event: PulseEvent
@@ -214,8 +214,9 @@ class RecordMapper:
             event = LeadAssigned(event_id=envelope.event_id, tenant_id=lead.tenant_id, lead_id=lead.lead_id,
                                  rep_id=lead.assigned.rep_id, at=at, stream=stream)
         elif change == "contacted" and lead.contacted.activity_id:
-            event = LeadResponded(event_id=lead.contacted.activity_id, tenant_id=lead.tenant_id, lead_id=lead.lead_id,
-                                  rep_id=lead.contacted.rep_id, at=at, stream=stream)
+            event = LeadResponded(event_id=envelope.event_id, tenant_id=lead.tenant_id, lead_id=lead.lead_id,
+                                  rep_id=lead.contacted.rep_id, at=at, stream=stream,
+                                  activity_id=lead.contacted.activity_id)
         else:
             return NOTHING
         return Mapped((event,), SourceRef(envelope.event_id, f"actions.lead.{change}", lead.actor_id, at,

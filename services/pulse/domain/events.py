@@ -138,6 +138,9 @@ class LeadResponded:
     rep_id: str
     at: datetime
     stream: str = ""  # see LeadAssigned.stream
+    # The activity that answered, which the drill-down names; the event id is the lead
+    # event's own, since one call can answer two leads.
+    activity_id: str = ""
 
     def __post_init__(self) -> None:
         _check(self.event_id, self.tenant_id, self.at)

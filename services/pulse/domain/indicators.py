@@ -257,7 +257,7 @@ class LeadResponseIndicator(_Windowed):
                 answered.append((took, lead_id))
                 ok = took <= limit
                 within += ok
-                refs.append(EventRef(response.at, response.event_id))
+                refs.append(EventRef(response.at, response.activity_id or response.event_id))
                 detail = (
                     f"assigned to rep {first.rep_id}; answered by rep {response.rep_id} in {fmt_minutes(took)}"
                     f" ({'within' if ok else 'over'} the {fmt_minutes(limit)} limit)"

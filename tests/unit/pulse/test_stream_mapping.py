@@ -102,7 +102,7 @@ def test_lead_assignments_and_responses_come_from_the_actions_lead_topic():
     assert [type(e) for e in mapped(book, mapper, call).events] == [RepActivity]  # actions judges the response
     (answered,) = mapped(book, mapper, log.lead("lead-9", T0 + timedelta(minutes=5), "contacted",
                                                 activity_id="act-1")).events
-    assert isinstance(answered, LeadResponded) and answered.event_id == "act-1"
+    assert isinstance(answered, LeadResponded) and answered.activity_id == "act-1"
     # Lateness runs per partition: each event names the one it came from.
     lead_record = log.lead("lead-9", T0, "assigned", rep="bob")
     assert assigned.stream == answered.stream == f"{lead_record.topic}[{lead_record.partition}]"
@@ -307,3 +307,15 @@ def test_replaying_the_same_events_in_another_order_gives_the_same_numbers():
     for rep in ("bob", "carl"):
         assert [messages.indicator_value(i) for i in one.reps[rep]] == [messages.indicator_value(i) for i in two.reps[rep]]
     assert first.tenant(TENANT).visits.verdicts() == second.tenant(TENANT).visits.verdicts()
+
+
+def test_one_call_answering_two_leads_answers_both_and_each_drills_down_to_it():
+    log = Log()
+    book, mapper, _ = fold([])
+    events = [e for lead in ("lead-1", "lead-2") for e in mapped(book, mapper, log.lead(lead, T0, "assigned", rep="bob")).events]
+    for lead in ("lead-1", "lead-2"):
+        events += mapped(book, mapper, log.lead(lead, T0 + timedelta(minutes=4), "contacted", activity_id="the-call")).events
+    book.apply_batch(events)
+    value = book.indicator(TENANT, "lead_response", DAY, "bob", ["bob"])
+    assert value.detail("answered") == 2 and value.value == 1.0
+    assert all("the-call" in [ref.event_id for ref in row.events] for row in value.drill_down)
