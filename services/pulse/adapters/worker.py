@@ -359,6 +359,9 @@ class PulseWorker:
         while not await reached(self._master, until):
             batch = await self._master.getmany(timeout_ms=200, max_records=self._batch_records)
             await self._apply([r for tp, records in batch.items() for r in records if r.offset < until.get(tp, 0)])
+            # Partitions already there fetch nothing more the rebuild would throw away.
+            self._master.pause(*[tp for tp, offset in until.items() if await self._master.position(tp) >= offset])
+        self._master.resume(*until)
         for tp, offset in until.items():
             if await self._master.position(tp) != offset:
                 self._master.seek(tp, offset)  # fetched past it: those are published once the activities are in
