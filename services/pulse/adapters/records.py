@@ -183,19 +183,16 @@ class RecordMapper:
             raise EnvelopeError(f"activity {a.activity_id} is not usable: {exc}") from exc
 
     def _check_in(self, a: activity_pb.ActivityEvent, at: datetime, position: GeoPoint | None) -> PulseEvent:
-        """A check-in with a position is a visit, at the customer the source names, else at the
-        nearest known customer address inside the geofence, else at no known customer (judged
-        not effective, with that reason). Without a position it only ends the previous visit."""
-        customer = a.customer_id
-        if position is not None and not customer:
-            customer = self._book.tenant(a.tenant_id).visits.nearest_customer(position) or ""
+        """A check-in with a position is a visit, at the customer the source names (else the
+        domain places it at the nearest known customer address inside the geofence, again as
+        addresses arrive). Without a position it only ends the previous visit."""
         if position is None:
             return RepActivity(event_id=a.activity_id, tenant_id=a.tenant_id, rep_id=a.rep_id, at=at, kind="check_in")
         return CheckIn(
             event_id=a.activity_id,
             tenant_id=a.tenant_id,
             rep_id=a.rep_id,
-            customer_id=customer,
+            customer_id=a.customer_id,
             at=at,
             position=position,
             opportunity_id=a.opportunity_id,

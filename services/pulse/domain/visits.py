@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Optional, Union
 from zoneinfo import ZoneInfo
@@ -50,6 +50,34 @@ EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
 VisitEvent = Union[CheckIn, CheckOut, RepActivity, RequirementNoted, CustomerChanged]
 RepEvent = Union[CheckIn, CheckOut, RepActivity]
+
+
+class _Grid:
+    """Square cells about the geofence radius wide: everything within the radius of a point
+    is in the cells `around` it."""
+
+    def __init__(self, radius_m: float) -> None:
+        self._radius_deg = radius_m / _METRES_PER_DEGREE
+        self._size = max(self._radius_deg, 1e-5)
+
+    def cell(self, point: GeoPoint) -> tuple[int, int]:
+        return math.floor(point.lat / self._size), math.floor(point.lon / self._size)
+
+    def around(self, point: GeoPoint) -> list[tuple[int, int]]:
+        lat_span = self._radius_deg
+        # a degree of longitude shrinks with the cosine of the latitude: the span needed at the
+        # most poleward latitude in reach
+        poleward = min(abs(point.lat) + lat_span, 89.0)
+        lon_span = self._radius_deg / math.cos(math.radians(poleward))
+        size = self._size
+        return [
+            (i, j)
+            for i in range(math.floor((point.lat - lat_span) / size), math.floor((point.lat + lat_span) / size) + 1)
+            for j in range(math.floor((point.lon - lon_span) / size), math.floor((point.lon + lon_span) / size) + 1)
+        ]
+
+
+_METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180  # of latitude, on the mean sphere
 
 
 def _counts_for(note: RequirementNoted, visit: CheckIn) -> bool:
@@ -152,6 +180,14 @@ class VisitTracker:
         self._notes_by_opportunity: dict[str, list[tuple[datetime, str, RequirementNoted]]] = {}
         self._notes_by_customer: dict[str, list[tuple[datetime, str, RequirementNoted]]] = {}
         self._locations: dict[str, list[tuple[datetime, str, GeoPoint]]] = {}  # per customer, sorted
+        # Check-ins naming no customer are placed at the nearest customer address here, not when
+        # the record is read, and placed again whenever an address near them appears or moves:
+        # their verdicts depend on the addresses known in the end, not on which came first.
+        self._grid = _Grid(thresholds.geofence_radius_m)
+        self._customers_near: dict[tuple[int, int], set[str]] = {}  # cell -> customers whose address is in it
+        self._unnamed: dict[str, CheckIn] = {}  # visit -> its check-in as received (no customer)
+        self._unnamed_near: dict[tuple[int, int], list[str]] = {}  # cell -> unnamed check-ins in it
+        self._placed_at: dict[str, set[str]] = {}  # customer -> unnamed check-ins placed there
         self._verdicts: dict[str, VisitVerdict] = {}
         # Undecided visits by the watermark that decides them; stale entries are harmless.
         self._decide_queues: dict[str, list[tuple[datetime, str]]] = {}  # per rep
@@ -220,6 +256,8 @@ class VisitTracker:
                 if kind is CheckOut or self._may_end(previous, event):
                     dirty[previous] = event_id
             if kind is CheckIn:
+                if not event.customer_id:
+                    event = self._place(event)
                 checkin_keys.insert(before, key)
                 self._checkins[event_id] = event
                 dirty[event_id] = event_id
@@ -247,9 +285,13 @@ class VisitTracker:
                     dirty[c] = event_id
         elif kind is CustomerChanged:
             if event.location is not None:
-                bisect.insort(self._locations.setdefault(event.customer_id, []), (event.at, event_id, event.location))
+                located = self._locations.setdefault(event.customer_id, [])
+                latest = located[-1][2] if located else None
+                bisect.insort(located, (event.at, event_id, event.location))
                 for _, c in self._checkins_by_customer.get(event.customer_id, []):
                     dirty[c] = event_id
+                if located[-1][2] != latest:
+                    self._address_moved(event.customer_id, latest, located[-1][2], event_id)
         else:  # pragma: no cover - typing guard
             raise TypeError(f"unsupported event {kind.__name__}")
         return admission
@@ -298,11 +340,48 @@ class VisitTracker:
         """The customer whose latest geocoded address is nearest to `position`, within the
         geofence radius: whom a check-in that names no customer was at."""
         best: Optional[tuple[float, str]] = None
-        for customer_id, located in self._locations.items():
-            distance = haversine_m(position, located[-1][2])
-            if distance <= self.thresholds.geofence_radius_m and (best is None or (distance, customer_id) < best):
-                best = (distance, customer_id)
+        radius = self.thresholds.geofence_radius_m
+        for cell in self._grid.around(position):
+            for customer_id in self._customers_near.get(cell, ()):
+                distance = haversine_m(position, self._locations[customer_id][-1][2])
+                if distance <= radius and (best is None or (distance, customer_id) < best):
+                    best = (distance, customer_id)
         return best[1] if best else None
+
+    def _place(self, checkin: CheckIn) -> CheckIn:
+        """A check-in naming no customer, at the nearest customer address known now."""
+        self._unnamed[checkin.event_id] = checkin
+        self._unnamed_near.setdefault(self._grid.cell(checkin.position), []).append(checkin.event_id)
+        customer = self.nearest_customer(checkin.position)
+        if customer is None:
+            return checkin
+        self._placed_at.setdefault(customer, set()).add(checkin.event_id)
+        return replace(checkin, customer_id=customer)
+
+    def _address_moved(self, customer_id: str, was: Optional[GeoPoint], now: GeoPoint, cause: str) -> None:
+        """A customer's latest address appeared or moved: the unnamed check-ins near it, and
+        those placed at this customer, are placed again; each that lands elsewhere is judged
+        again."""
+        if was is not None:
+            self._customers_near[self._grid.cell(was)].discard(customer_id)
+        self._customers_near.setdefault(self._grid.cell(now), set()).add(customer_id)
+        nearby = {visit for cell in self._grid.around(now) for visit in self._unnamed_near.get(cell, ())}
+        for visit_id in sorted(nearby | self._placed_at.get(customer_id, set())):
+            received = self._unnamed[visit_id]
+            placed = self._checkins[visit_id]
+            customer = self.nearest_customer(received.position) or ""
+            if customer == placed.customer_id:
+                continue
+            key = (received.at, visit_id)
+            keys = self._checkins_by_customer[placed.customer_id]
+            del keys[bisect.bisect_left(keys, key)]
+            bisect.insort(self._checkins_by_customer.setdefault(customer, []), key)
+            if placed.customer_id:
+                self._placed_at[placed.customer_id].discard(visit_id)
+            if customer:
+                self._placed_at.setdefault(customer, set()).add(visit_id)
+            self._checkins[visit_id] = replace(received, customer_id=customer)
+            self._dirty[visit_id] = cause
 
     def verdict(self, visit_id: str) -> Optional[VisitVerdict]:
         return self._verdicts.get(visit_id)

@@ -292,3 +292,54 @@ def test_a_shared_note_is_never_too_late_however_far_the_reps_own_events_ran_ahe
     shared = RequirementNoted("n-crm", "t", "o1", "c1", T0 + timedelta(minutes=10), rep_id="r2", shared=True)
     assert t.admit(shared) is Admission.ACCEPTED
     assert [v.effective for v, _ in t.settle()] == [True]
+
+
+def unnamed(eid="ci-u", at=T0, pos=None, rep="r1"):
+    return CheckIn(eid, "t", rep, "", at, pos or north(50))
+
+
+def test_a_check_in_naming_no_customer_is_placed_when_the_address_arrives_later():
+    """A DingTalk check-in carries a position, no customer: placed at the nearest customer
+    address inside the geofence — also when that address is entered after the visit."""
+    t = tracker(unnamed(), note("n-1", opp="", customer="c1"), checkout(checkin_id="ci-u"))
+    assert t.verdict("ci-u").customer_id == "" and not t.verdict("ci-u").effective
+    (v,) = t.apply(located()).changed
+    assert v.customer_id == "c1" and v.effective, v.reasons
+
+
+def test_a_nearer_address_or_a_moved_one_places_the_check_in_again():
+    far = CustomerChanged("loc-far", "t", "c-far", T0 - timedelta(days=3), {"address": "x"}, location=north(250))
+    t = tracker(far, unnamed(pos=north(100)))
+    assert t.verdict("ci-u").customer_id == "c-far"  # 150 m away: inside the 200 m fence
+    t.apply(CustomerChanged("loc-near", "t", "c-near", T0 - timedelta(days=2), {"address": "y"}, location=north(80)))
+    assert t.verdict("ci-u").customer_id == "c-near"  # 20 m
+    t.apply(CustomerChanged("moved", "t", "c-near", T0 - timedelta(days=1), {"address": "z"}, location=north(5000)))
+    assert t.verdict("ci-u").customer_id == "c-far"  # c-near moved away: the nearest again
+    t.apply(CustomerChanged("moved-far", "t", "c-far", T0 - timedelta(hours=1), {"address": "w"}, location=north(9000)))
+    assert t.verdict("ci-u").customer_id == ""
+    assert any("no known customer" in reason for reason in t.verdict("ci-u").reasons)
+
+
+def test_placement_does_not_depend_on_whether_addresses_or_check_ins_came_first():
+    addresses = [CustomerChanged(f"loc-{n}", "t", f"c{n}", T0 - timedelta(days=1, minutes=n), {"address": "a"},
+                                 location=north(60 * n)) for n in range(6)]
+    check_ins = [unnamed(f"ci-{n}", at=T0 + timedelta(hours=n), pos=north(37 * n)) for n in range(8)]
+    first = tracker(*addresses, *check_ins)
+    second = tracker(*check_ins, *addresses)
+    assert first.verdicts() == second.verdicts()
+    assert {v.customer_id for v in first.verdicts()} >= {"c0", "c1", "c2", "c3", "c4"}
+
+
+@pytest.mark.parametrize("lat", [0.0, 31.2, 59.9, -45.0])
+def test_the_nearest_customer_is_the_brute_force_nearest(lat):
+    import random
+
+    rnd = random.Random(int(lat * 10))
+    t = VisitTracker("t", SH, PulseThresholds(geofence_radius_m=300))
+    sites = {f"c{n}": GeoPoint(lat + rnd.uniform(-0.01, 0.01), 100 + rnd.uniform(-0.01, 0.01)) for n in range(60)}
+    for customer, site in sites.items():
+        t.apply(CustomerChanged(f"loc-{customer}", "t", customer, T0, {}, location=site))
+    for _ in range(300):
+        probe = GeoPoint(lat + rnd.uniform(-0.012, 0.012), 100 + rnd.uniform(-0.012, 0.012))
+        within = sorted((haversine_m(probe, site), c) for c, site in sites.items() if haversine_m(probe, site) <= 300)
+        assert t.nearest_customer(probe) == (within[0][1] if within else None)
