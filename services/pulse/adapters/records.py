@@ -32,6 +32,7 @@ from services.pulse.domain.events import (
     InvalidEvent,
     LeadAssigned,
     LeadResponded,
+    OpportunityOpened,
     RepActivity,
     RequirementNoted,
 )
@@ -167,14 +168,14 @@ class RecordMapper:
                     checkin_id=start.event_id,
                 )
                 return (start, end)
-            # the last of _VISIT_KINDS: a requirement note
-            customer = a.customer_id or self.opportunities.account_of(a.tenant_id, a.opportunity_id)
+            # the last of _VISIT_KINDS: a requirement note (the domain finds the account of an
+            # opportunity it names, whenever that is read)
             return (
                 RequirementNoted(
                     event_id=a.activity_id,
                     tenant_id=a.tenant_id,
                     opportunity_id=a.opportunity_id,
-                    customer_id=customer,
+                    customer_id=a.customer_id,
                     at=at,
                     rep_id=a.rep_id,
                 ),
@@ -248,6 +249,8 @@ class RecordMapper:
         event: PulseEvent | None = None
         if change == "opened":
             self.opportunities.opened(o.tenant_id, o.opportunity_id, o.opened.account_id, o.opened.owner_id or o.actor_id)
+            if o.opened.account_id:
+                event = OpportunityOpened(envelope.event_id, o.tenant_id, o.opportunity_id, o.opened.account_id, at)
         elif change == "action_recorded":
             action = o.action_recorded
             event = self.opportunities.action_recorded(

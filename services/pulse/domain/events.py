@@ -113,6 +113,23 @@ class RequirementNoted:
 
 
 @dataclass(frozen=True)
+class OpportunityOpened:
+    """An opportunity and the customer account it is for (actions' master data): a note filed
+    on the opportunity naming no customer counts as a note at that account."""
+
+    event_id: str
+    tenant_id: str
+    opportunity_id: str
+    account_id: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _check(self.event_id, self.tenant_id, self.at)
+        if not self.opportunity_id or not self.account_id:
+            raise InvalidEvent(f"opportunity {self.event_id}: opportunity_id and account_id are required")
+
+
+@dataclass(frozen=True)
 class LeadAssigned:
     event_id: str
     tenant_id: str

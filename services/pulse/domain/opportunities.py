@@ -30,10 +30,6 @@ class OpportunityFacts:
     def opened(self, tenant_id: str, opportunity_id: str, account_id: str, owner_id: str) -> None:
         self._opportunities.setdefault((tenant_id, opportunity_id), _Opportunity(account_id, owner_id))
 
-    def account_of(self, tenant_id: str, opportunity_id: str) -> str:
-        found = self._opportunities.get((tenant_id, opportunity_id))
-        return found.account_id if found else ""
-
     def action_recorded(
         self, event_id: str, tenant_id: str, opportunity_id: str, at: datetime, *, valid: bool, is_note: bool, actor_id: str
     ) -> Optional[RequirementNoted]:

@@ -15,6 +15,7 @@ from services.pulse.domain.events import (
     ForecastGraded,
     LeadAssigned,
     LeadResponded,
+    OpportunityOpened,
     RepActivity,
     RequirementNoted,
     StageAdvanced,
@@ -33,6 +34,7 @@ from services.pulse.domain.visits import VisitTracker, VisitVerdict
 from services.pulse.domain.windows import Admission
 
 PulseEvent = Union[
+    OpportunityOpened,
     CheckIn,
     CheckOut,
     RepActivity,
@@ -53,7 +55,7 @@ class PulseUpdate:
 
 
 _ADMITTED_ONLY = {admission: PulseUpdate(admission) for admission in Admission}
-_VISIT_EVENTS = frozenset({CheckIn, CheckOut, RepActivity, RequirementNoted})
+_VISIT_EVENTS = frozenset({CheckIn, CheckOut, RepActivity, RequirementNoted, OpportunityOpened})
 
 
 class TenantPulse:
@@ -69,7 +71,7 @@ class TenantPulse:
         self.customer_data = CustomerDataCompleteness(tenant_id, thresholds)
 
     def apply(self, event: PulseEvent) -> PulseUpdate:
-        if isinstance(event, (CheckIn, CheckOut, RepActivity, RequirementNoted)):
+        if isinstance(event, (CheckIn, CheckOut, RepActivity, RequirementNoted, OpportunityOpened)):
             update = self.visits.apply(event)
             if not update.changed:
                 return _ADMITTED_ONLY[update.admission]

@@ -39,6 +39,7 @@ from services.pulse.domain.events import (
     CheckOut,
     CustomerChanged,
     GeoPoint,
+    OpportunityOpened,
     RepActivity,
     RequirementNoted,
     check_tenant,
@@ -48,7 +49,7 @@ from services.pulse.domain.windows import Admission, DayWindows, EventTimeGate, 
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
-VisitEvent = Union[CheckIn, CheckOut, RepActivity, RequirementNoted, CustomerChanged]
+VisitEvent = Union[CheckIn, CheckOut, RepActivity, RequirementNoted, CustomerChanged, OpportunityOpened]
 RepEvent = Union[CheckIn, CheckOut, RepActivity]
 
 
@@ -188,6 +189,10 @@ class VisitTracker:
         self._unnamed: dict[str, CheckIn] = {}  # visit -> its check-in as received (no customer)
         self._unnamed_near: dict[tuple[int, int], list[str]] = {}  # cell -> unnamed check-ins in it
         self._placed_at: dict[str, set[str]] = {}  # customer -> unnamed check-ins placed there
+        # A note naming an opportunity but no customer counts at the opportunity's account,
+        # once that is known (the opportunity may be read after the note).
+        self._account_of: dict[str, str] = {}  # opportunity -> account
+        self._notes_awaiting_account: dict[str, list[RequirementNoted]] = {}  # opportunity -> notes
         self._verdicts: dict[str, VisitVerdict] = {}
         # Undecided visits by the watermark that decides them; stale entries are harmless.
         self._decide_queues: dict[str, list[tuple[datetime, str]]] = {}  # per rep
@@ -220,7 +225,11 @@ class VisitTracker:
         # Master data (customer addresses, notes on the opportunity record) is read whole by
         # every worker, interleaved with the activities however the consumers' fetches fall:
         # last-writer-wins and never too late, or a verdict would depend on that interleaving.
-        exempt = kind is CustomerChanged or (kind is RequirementNoted and (event.shared or not event.rep_id))
+        exempt = (
+            kind is CustomerChanged
+            or kind is OpportunityOpened
+            or (kind is RequirementNoted and (event.shared or not event.rep_id))
+        )
         clock = "" if exempt else event.rep_id
         gate = self._gates.get(clock)
         if gate is None:
@@ -269,20 +278,24 @@ class VisitTracker:
                 if event.checkin_id in self._checkins:
                     dirty[event.checkin_id] = event_id
         elif kind is RequirementNoted:
-            # A note counts for check-ins at most max_visit_duration + note_grace before it.
-            earliest = (event.at - self._note_reach, "")
-            latest = (event.at, _LAST)
-            entry = (event.at, event_id, event)
             checkins = self._checkins
             if event.opportunity_id:
-                bisect.insort(self._notes_by_opportunity.setdefault(event.opportunity_id, []), entry)
+                # A note counts for check-ins at most max_visit_duration + note_grace before it.
+                earliest, latest = (event.at - self._note_reach, ""), (event.at, _LAST)
+                bisect.insort(self._notes_by_opportunity.setdefault(event.opportunity_id, []), (event.at, event_id, event))
                 for _, c in _between(self._checkins_by_opportunity.get(event.opportunity_id, []), earliest, latest):
                     if _counts_for(event, checkins[c]):
                         dirty[c] = event_id
-            bisect.insort(self._notes_by_customer.setdefault(event.customer_id, []), entry)
-            for _, c in _between(self._checkins_by_customer.get(event.customer_id, []), earliest, latest):
-                if not checkins[c].opportunity_id and _counts_for(event, checkins[c]):
-                    dirty[c] = event_id
+            account = event.customer_id or self._account_of.get(event.opportunity_id, "")
+            if account:
+                self._note_at(account, event, event_id)
+            else:
+                self._notes_awaiting_account.setdefault(event.opportunity_id, []).append(event)
+        elif kind is OpportunityOpened:
+            if event.opportunity_id not in self._account_of:
+                self._account_of[event.opportunity_id] = event.account_id
+                for note in self._notes_awaiting_account.pop(event.opportunity_id, ()):
+                    self._note_at(event.account_id, note, event_id)
         elif kind is CustomerChanged:
             if event.location is not None:
                 located = self._locations.setdefault(event.customer_id, [])
@@ -335,6 +348,16 @@ class VisitTracker:
     @property
     def too_late(self) -> tuple[LateEvent, ...]:
         return tuple(sorted((e for g in self._gates.values() for e in g.too_late), key=lambda e: (e.at, e.event_id)))
+
+    def _note_at(self, customer_id: str, note: RequirementNoted, cause: str) -> None:
+        """Files a note by customer and marks the check-ins there (naming no opportunity) it
+        may count for."""
+        bisect.insort(self._notes_by_customer.setdefault(customer_id, []), (note.at, note.event_id, note))
+        checkins = self._checkins
+        earliest, latest = (note.at - self._note_reach, ""), (note.at, _LAST)
+        for _, c in _between(self._checkins_by_customer.get(customer_id, []), earliest, latest):
+            if not checkins[c].opportunity_id and _counts_for(note, checkins[c]):
+                self._dirty[c] = cause
 
     def nearest_customer(self, position: GeoPoint) -> Optional[str]:
         """The customer whose latest geocoded address is nearest to `position`, within the

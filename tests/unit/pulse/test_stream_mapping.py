@@ -21,6 +21,7 @@ from services.pulse.domain.events import (
     CustomerChanged,
     GeoPoint,
     LeadAssigned,
+    OpportunityOpened,
     LeadResponded,
     RepActivity,
     RequirementNoted,
@@ -114,7 +115,8 @@ def test_lead_assignments_and_responses_come_from_the_actions_lead_topic():
 def test_actions_facts_map_to_notes_stage_changes_and_customers():
     log = Log()
     book, mapper, _ = fold([], with_site=False)
-    assert mapped(book, mapper, log.opportunity("ct-1", T0, "opened", account_id="ruijin")).events == ()
+    (opened,) = mapped(book, mapper, log.opportunity("ct-1", T0, "opened", account_id="ruijin")).events
+    assert isinstance(opened, OpportunityOpened) and opened.account_id == "ruijin"
     (note,) = mapped(book, mapper, log.opportunity("ct-1", T0, "note")).events
     assert isinstance(note, RequirementNoted) and note.customer_id == "ruijin" and note.opportunity_id == "ct-1"
     (stage,) = mapped(book, mapper, log.opportunity("ct-1", T0, "stage_changed", verified=False)).events

@@ -343,3 +343,19 @@ def test_the_nearest_customer_is_the_brute_force_nearest(lat):
         probe = GeoPoint(lat + rnd.uniform(-0.012, 0.012), 100 + rnd.uniform(-0.012, 0.012))
         within = sorted((haversine_m(probe, site), c) for c, site in sites.items() if haversine_m(probe, site) <= 300)
         assert t.nearest_customer(probe) == (within[0][1] if within else None)
+
+
+def test_a_note_naming_only_its_opportunity_counts_at_the_account_once_the_opportunity_is_known():
+    """An activity note names opportunity o9; the check-in names the customer, no opportunity.
+    The opportunity's account (actions' master data) may be read after the note."""
+    from services.pulse.domain.events import OpportunityOpened
+
+    visit = checkin(opp="")
+    filed = RequirementNoted("n-opp", "t", "o9", "", T0 + timedelta(minutes=10), rep_id="r1")
+    opened = OpportunityOpened("open-o9", "t", "o9", "c1", T0 - timedelta(days=5))
+    late = tracker(located(), visit, filed, checkout())
+    assert not late.verdict("ci-1").effective
+    assert [v.effective for v in late.apply(opened).changed] == [True]
+    early = tracker(opened, located(), visit, filed, checkout())
+    assert early.verdicts() == late.verdicts()
+    assert "n-opp" in early.verdict("ci-1").evidence_event_ids
