@@ -104,6 +104,16 @@ async def run_until(worker: PulseWorker, done, timeout: float = 60.0) -> None:
         await task
 
 
+async def started_until(worker: PulseWorker, done, timeout: float = 60.0) -> None:
+    """Starts the worker, runs it until `done()`, lets its batches in flight commit, stops it."""
+    await worker.start()
+    try:
+        await run_until(worker, done, timeout)
+        await worker.finished()
+    finally:
+        await worker.stop()
+
+
 async def outputs(tenant: str, until: float = 3.0) -> tuple[list, list]:
     """Every verdict and indicator change of `tenant` on the pulse topics."""
     consumer = AIOKafkaConsumer(PULSE_VISIT_VERDICT.name, PULSE_INDICATOR_CHANGED.name, bootstrap_servers=BOOTSTRAP,
@@ -162,11 +172,7 @@ async def test_worker_publishes_verdicts_and_survives_a_restart(topics):
     events = day_of_visits(tenant, 3)
     await produce(topics[0], events + events[:2], garbage=1)  # two redeliveries, one undecodable record
     worker = new_worker(topics, group)
-    await worker.start()
-    try:
-        await run_until(worker, lambda: worker.stats.consumed >= len(events) + 3 and worker.stats.ready)
-    finally:
-        await worker.stop()
+    await started_until(worker, lambda: worker.stats.consumed >= len(events) + 3 and worker.stats.ready)
     assert worker.stats.dead_lettered == 1
     verdicts, changes = await outputs(tenant)
     final = {m.visit_id: m for _, m in sorted(verdicts, key=lambda v: v[1].revision)}
@@ -224,12 +230,7 @@ async def test_master_data_arriving_while_no_worker_runs_has_its_outputs_publish
         return new_worker(topics, group, verdict_topic=verdict_topic, indicator_topic=indicator_topic)
 
     first = worker()
-    await first.start()
-    try:
-        await run_until(first, lambda: first.stats.ready and first.stats.consumed >= 3)
-        await first.finished()
-    finally:
-        await first.stop()
+    await started_until(first, lambda: first.stats.ready and first.stats.consumed >= 3)
     verdicts, _ = await latest_outputs(verdict_topic, indicator_topic)
     (before,) = verdicts.values()
     assert not before[0] and any("no geocoded address" in reason for reason in before[2])
@@ -237,12 +238,7 @@ async def test_master_data_arriving_while_no_worker_runs_has_its_outputs_publish
     await produce_account(topics[1], tenant, "c1", T0 - timedelta(hours=1), latitude=31.2, longitude=121.4,
                           address="1 Nanjing Rd")
     again = worker()
-    await again.start()
-    try:
-        await run_until(again, lambda: again.stats.ready and again.stats.verdicts_published >= 1)
-        await again.finished()
-    finally:
-        await again.stop()
+    await started_until(again, lambda: again.stats.ready and again.stats.verdicts_published >= 1)
     verdicts, indicators = await latest_outputs(verdict_topic, indicator_topic)
     (after,) = verdicts.values()
     assert after[0], after  # effective: the address put the check-in inside the geofence
@@ -266,11 +262,7 @@ async def test_a_commit_past_the_end_of_a_partition_does_not_keep_the_worker_rep
     finally:
         await resetting.stop()
     worker = new_worker(topics, group)
-    await worker.start()
-    try:
-        await run_until(worker, lambda: worker.stats.ready, timeout=30)
-    finally:
-        await worker.stop()
+    await started_until(worker, lambda: worker.stats.ready, timeout=30)
     assert worker.stats.replayed == sum(ends.values())
 
 
@@ -291,22 +283,13 @@ async def test_a_restart_never_moves_a_committed_offset_back(topics):
     history += [activity(tenant, quiet, n, "call", T0 + timedelta(minutes=n)) for n in range(3)]
     await produce(topics[0], history)
     first = new_worker(topics, group, batch_records=50)
-    await first.start()
-    try:
-        await run_until(first, lambda: first.stats.consumed >= len(history))
-    finally:
-        await first.stop()
+    await started_until(first, lambda: first.stats.consumed >= len(history))
     ends = await end_offsets(topics[0])
     assert len(ends) > 1 and await committed_offsets(group, topics[0]) == ends
     later = [activity(tenant, quiet, 100 + n, "call", T0 + timedelta(hours=3, minutes=n)) for n in range(5)]
     await produce(topics[0], later)
     again = new_worker(topics, group, batch_records=50)
-    await again.start()
-    try:
-        await run_until(again, lambda: again.stats.ready and again.stats.consumed >= len(later))
-        await again.finished()
-    finally:
-        await again.stop()
+    await started_until(again, lambda: again.stats.ready and again.stats.consumed >= len(later))
     assert again.stats.replayed == len(history)
     assert await committed_offsets(group, topics[0]) == await end_offsets(topics[0])
 
@@ -422,12 +405,7 @@ async def test_a_worker_joining_mid_stream_changes_nothing_a_consumer_ends_with(
                            batch_records=10)
 
     single = worker(f"pulsetest-{uuid.uuid4().hex[:8]}", topics[0], one_verdicts, one_indicators)
-    await single.start()
-    try:
-        await run_until(single, lambda: single.stats.consumed >= len(everything))
-        await single.finished()
-    finally:
-        await single.stop()
+    await started_until(single, lambda: single.stats.consumed >= len(everything))
 
     # The pair's topic: the first half before the second worker joins, the rest after.
     group = f"pulsetest-{uuid.uuid4().hex[:8]}"
