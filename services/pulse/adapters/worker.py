@@ -130,10 +130,10 @@ def master_published(
     (the least over them: a master record changes verdicts of every partition's visits,
     each published by its owner). Records past it are processed live again after a
     rebuild (what was published already comes out again with the same last value per
-    scope) instead of being replayed silently — a record appended while no worker ran, or during a rebalance, would
-    otherwise never have its outputs published. Without any recorded progress (a new group,
-    or commits from before progress was recorded) it is the end of the log, as on a first
-    start."""
+    scope) instead of being replayed silently — a record appended while no worker ran, or
+    during a rebalance, would otherwise never have its outputs published. Without any
+    recorded progress (a new group, or commits from before progress was recorded) it is
+    the end of the log, as on a first start."""
     recorded = [progress for _, metadata in committed.values() if (progress := _progress_of(metadata)) is not None]
     if not recorded:
         return dict(ends)
