@@ -245,6 +245,40 @@ async def test_master_data_arriving_while_no_worker_runs_has_its_outputs_publish
     assert any(scope == "customer:c1" for _, scope, _ in indicators)
 
 
+async def test_an_indicator_every_worker_computes_from_master_data_is_published_by_one(topics, output_topics):
+    """Both workers read all customers; each customer's completeness is published once, by
+    the owner of the partition its key falls on."""
+    verdict_topic, indicator_topic = output_topics[2:]
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    group = f"pulsetest-{uuid.uuid4().hex[:8]}"
+    pair = [new_worker(topics, group, verdict_topic=verdict_topic, indicator_topic=indicator_topic) for _ in range(2)]
+    for worker in pair:
+        await worker.start()
+    stopping = asyncio.Event()
+    running = [asyncio.create_task(w.run(stopping)) for w in pair]
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while not all(w.stats.ready and w.stats.assigned for w in pair):
+            assert asyncio.get_running_loop().time() < deadline, [w.stats for w in pair]
+            await asyncio.sleep(0.1)
+        customers = [f"c{n}" for n in range(12)]
+        for customer in customers:
+            await produce_account(topics[1], tenant, customer, T0, name=f"Customer {customer}")
+        while sum(w.stats.indicator_changes_published for w in pair) < len(customers):
+            assert asyncio.get_running_loop().time() < deadline, [w.stats for w in pair]
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # a second publisher, if any, would have published by now
+    finally:
+        stopping.set()
+        await asyncio.gather(*running)
+        for worker in pair:
+            await worker.stop()
+    assert sum(w.stats.indicator_changes_published for w in pair) == len(customers)
+    assert all(w.stats.indicator_changes_published for w in pair), "each owns some of the customers"
+    _, indicators = await latest_outputs(verdict_topic, indicator_topic)
+    assert sorted(scope for _, scope, _ in indicators) == sorted(f"customer:{c}" for c in customers)
+
+
 async def test_a_commit_past_the_end_of_a_partition_does_not_keep_the_worker_replaying(topics):
     """A commit beyond what the log holds (a recreated topic, an operator's reset, records
     gone with retention) is replayed up to what is there; the worker becomes ready and

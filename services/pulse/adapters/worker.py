@@ -45,12 +45,12 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 
 from kernel.envelope import EnvelopeError, dead_letter_headers
-from kernel.kafka import BatchPublisher, OutgoingEvent
+from kernel.kafka import BatchPublisher, OutgoingEvent, murmur2
 from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, PULSE_INDICATOR_CHANGED, PULSE_VISIT_VERDICT, REP, TopicSpec
 from services.pulse.adapters import messages
 from services.pulse.adapters.records import RecordMapper, schema_and_tenant
 from services.pulse.adapters.tenant_settings import TenantSettingsStore
-from services.pulse.domain.book import BatchChanges, PulseBook
+from services.pulse.domain.book import EFFECTIVE_VISITS, BatchChanges, PulseBook
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +242,10 @@ class PulseWorker:
         # as metadata with this worker's activity offsets, and the offsets committed last.
         self._master_done: dict[TopicPartition, int] = {}
         self._committed_at: dict[TopicPartition, int] = {}
+        # The activity topic's partition count and the partitions this worker owns: which
+        # worker publishes an indicator every worker computes from master data.
+        self._activity_partitions = 0
+        self._owned: frozenset[int] = frozenset()
         self._specs = {spec.name: spec for spec in (activity_topic, *master_topics)}
         self._heap = heap or LongLivedHeap()
         self._batch_records = batch_records
@@ -326,6 +330,8 @@ class PulseWorker:
         await self._master.seek_to_beginning(*master_partitions)
         assigned = sorted(self._consumer.assignment())
         self.stats.assigned = [f"{tp.topic}[{tp.partition}]" for tp in assigned]
+        self._activity_partitions = len(self._consumer.partitions_for_topic(self._activity_topic.name) or ())
+        self._owned = frozenset(tp.partition for tp in assigned)
         committed = await self._committed(assigned)
         ends = await self._master.end_offsets(master_partitions)
         self._master_done = master_published(committed, ends)
@@ -417,6 +423,7 @@ class PulseWorker:
         in_flight = self._in_flight
         while in_flight and (in_flight[0].done() or len(in_flight) >= IN_FLIGHT):
             await in_flight.popleft()
+        changes.indicators = [c for c in changes.indicators if self._publishes(c)]
         acknowledged = await self._append(changes)
         previous = in_flight[-1] if in_flight else None
         in_flight.append(asyncio.create_task(
@@ -484,6 +491,19 @@ class PulseWorker:
             except EnvelopeError as exc:
                 dead.append((record, str(exc)))
         return self.book.apply_batch(events), dead
+
+    def _publishes(self, change) -> bool:
+        """Whether this worker publishes an indicator change. Effective-visit counts come from
+        its own partitions' visits; the others (lead response, stage progression, forecast,
+        customer data) every worker computes from the master data it reads whole, and only
+        the owner of the activity partition their key falls on publishes them — once, not
+        once per worker."""
+        if change.indicator.name == EFFECTIVE_VISITS:
+            return True
+        if not self._activity_partitions:
+            return False
+        key = f"{change.tenant_id}/{change.scope}".encode()
+        return (murmur2(key) & 0x7FFFFFFF) % self._activity_partitions in self._owned
 
     async def _append(self, changes: BatchChanges) -> asyncio.Future:
         """One produce burst per batch: the book already coalesced it to the latest verdict
