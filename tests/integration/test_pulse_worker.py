@@ -91,27 +91,47 @@ def day_of_visits(tenant: str, reps: int) -> list[activity_pb.ActivityEvent]:
     return events
 
 
-async def run_until(worker: PulseWorker, done, timeout: float = 60.0) -> None:
-    stopping = asyncio.Event()
-    task = asyncio.create_task(worker.run(stopping))
-    try:
+class Running:
+    """Workers started and running for the block, stopped at its end; `join` starts one more
+    mid-stream."""
+
+    def __init__(self, *workers: PulseWorker) -> None:
+        self._waiting = workers
+        self._workers: list[PulseWorker] = []
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = asyncio.Event()
+
+    async def __aenter__(self) -> "Running":
+        for worker in self._waiting:
+            await self.join(worker)
+        return self
+
+    async def join(self, worker: PulseWorker) -> None:
+        await worker.start()
+        self._workers.append(worker)
+        self._tasks.append(asyncio.create_task(worker.run(self._stopping)))
+
+    async def until(self, done, timeout: float = 60.0) -> None:
+        """Waits for `done()` (a plain or an async predicate)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while not done():
-            assert asyncio.get_running_loop().time() < deadline, f"timed out: {worker.stats}"
+        while not (await done() if asyncio.iscoroutinefunction(done) else done()):
+            assert asyncio.get_running_loop().time() < deadline, [w.stats for w in self._workers]
             await asyncio.sleep(0.1)
-    finally:
-        stopping.set()
-        await task
+
+    async def __aexit__(self, *exc) -> None:
+        self._stopping.set()
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            for worker in self._workers:
+                await worker.stop()
 
 
 async def started_until(worker: PulseWorker, done, timeout: float = 60.0) -> None:
     """Starts the worker, runs it until `done()`, lets its batches in flight commit, stops it."""
-    await worker.start()
-    try:
-        await run_until(worker, done, timeout)
+    async with Running(worker) as running:
+        await running.until(done, timeout)
         await worker.finished()
-    finally:
-        await worker.stop()
 
 
 async def outputs(tenant: str, until: float = 3.0) -> tuple[list, list]:
@@ -185,15 +205,12 @@ async def test_worker_publishes_verdicts_and_survives_a_restart(topics):
 
     # A restart replays the partitions into fresh state and publishes nothing twice...
     again = new_worker(topics, group)
-    await again.start()
-    try:
-        await run_until(again, lambda: again.stats.ready and again.stats.replayed >= len(events) + 3)
+    async with Running(again) as running:
+        await running.until(lambda: again.stats.ready and again.stats.replayed >= len(events) + 3)
         assert again.stats.consumed == 0
         # ... and continues from the same state: a late-ish call is judged against the replayed visits.
         await produce(topics[0], [activity(tenant, "rep0", 4, "call", T0 + timedelta(hours=2))])
-        await run_until(again, lambda: again.stats.consumed >= 1)
-    finally:
-        await again.stop()
+        await running.until(lambda: again.stats.consumed >= 1)
     assert again.stats.dead_lettered == 0
     verdicts, changes = await outputs(tenant)
     assert len(verdicts) + len(changes) >= published_before
@@ -252,27 +269,13 @@ async def test_an_indicator_every_worker_computes_from_master_data_is_published_
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     group = f"pulsetest-{uuid.uuid4().hex[:8]}"
     pair = [new_worker(topics, group, verdict_topic=verdict_topic, indicator_topic=indicator_topic) for _ in range(2)]
-    for worker in pair:
-        await worker.start()
-    stopping = asyncio.Event()
-    running = [asyncio.create_task(w.run(stopping)) for w in pair]
-    try:
-        deadline = asyncio.get_running_loop().time() + 60
-        while not all(w.stats.ready and w.stats.assigned for w in pair):
-            assert asyncio.get_running_loop().time() < deadline, [w.stats for w in pair]
-            await asyncio.sleep(0.1)
-        customers = [f"c{n}" for n in range(12)]
+    customers = [f"c{n}" for n in range(12)]
+    async with Running(*pair) as running:
+        await running.until(lambda: all(w.stats.ready and w.stats.assigned for w in pair))
         for customer in customers:
             await produce_account(topics[1], tenant, customer, T0, name=f"Customer {customer}")
-        while sum(w.stats.indicator_changes_published for w in pair) < len(customers):
-            assert asyncio.get_running_loop().time() < deadline, [w.stats for w in pair]
-            await asyncio.sleep(0.1)
+        await running.until(lambda: sum(w.stats.indicator_changes_published for w in pair) >= len(customers))
         await asyncio.sleep(1.0)  # a second publisher, if any, would have published by now
-    finally:
-        stopping.set()
-        await asyncio.gather(*running)
-        for worker in pair:
-            await worker.stop()
     assert sum(w.stats.indicator_changes_published for w in pair) == len(customers)
     assert all(w.stats.indicator_changes_published for w in pair), "each owns some of the customers"
     _, indicators = await latest_outputs(verdict_topic, indicator_topic)
@@ -336,27 +339,14 @@ async def test_two_workers_publish_what_one_worker_does(topics):
         await produce(topics[0], events)
     total = 2 * len(events)
     single = new_worker(topics, f"pulsetest-{uuid.uuid4().hex[:8]}")
-    await single.start()
-    try:
-        await run_until(single, lambda: single.stats.consumed >= total)
-    finally:
-        await single.stop()
+    await started_until(single, lambda: single.stats.consumed >= total)
     pair_group = f"pulsetest-{uuid.uuid4().hex[:8]}"
     pair = [new_worker(topics, pair_group), new_worker(topics, pair_group)]
-    for worker in pair:
-        await worker.start()
-    stopping = asyncio.Event()
-    tasks = [asyncio.create_task(w.run(stopping)) for w in pair]
-    try:
-        deadline = asyncio.get_running_loop().time() + 90
-        while sum(w.stats.consumed + w.stats.replayed for w in pair) < total or not all(w.stats.ready for w in pair):
-            assert asyncio.get_running_loop().time() < deadline, [w.stats for w in pair]
-            await asyncio.sleep(0.2)
-    finally:
-        stopping.set()
-        await asyncio.gather(*tasks)
-        for worker in pair:
-            await worker.stop()
+    async with Running(*pair) as running:
+        await running.until(
+            lambda: sum(w.stats.consumed + w.stats.replayed for w in pair) >= total and all(w.stats.ready for w in pair),
+            timeout=90,
+        )
     assert all(w.stats.assigned for w in pair), "both workers own partitions"
     for tenant in (tenant_one, tenant_two):
         one = {v.visit_id: (v.effective, tuple(v.reasons)) for v in single.book.tenant(tenant).visits.verdicts()}
@@ -451,26 +441,17 @@ async def test_a_worker_joining_mid_stream_changes_nothing_a_consumer_ends_with(
     await admin.create_topics([NewTopic(pair_topic.name, 4, 1)])
     try:
         await produce(pair_topic, everything[:halfway])
-        await first.start()
-        stopping = asyncio.Event()
-        running = [asyncio.create_task(first.run(stopping))]
-        try:
-            while first.stats.consumed < halfway:
-                await asyncio.sleep(0.05)
-            await second.start()
-            running.append(asyncio.create_task(second.run(stopping)))
+
+        async def settled() -> bool:
+            return all(w.stats.assigned and w.stats.ready for w in (first, second)) and (
+                await committed_offsets(group, pair_topic) == await end_offsets(pair_topic)
+            )
+
+        async with Running(first) as running:
+            await running.until(lambda: first.stats.consumed >= halfway)
+            await running.join(second)
             await produce(pair_topic, everything[halfway:])
-            deadline = asyncio.get_running_loop().time() + 60
-            while await committed_offsets(group, pair_topic) != await end_offsets(pair_topic) or not all(
-                w.stats.assigned and w.stats.ready for w in (first, second)
-            ):
-                assert asyncio.get_running_loop().time() < deadline, [first.stats, second.stats]
-                await asyncio.sleep(0.2)
-        finally:
-            stopping.set()
-            await asyncio.gather(*running)
-            for w in (first, second):
-                await w.stop()
+            await running.until(settled)
     finally:
         await admin.delete_topics([pair_topic.name])
         await admin.close()

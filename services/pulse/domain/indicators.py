@@ -144,7 +144,6 @@ class _Windowed:
         # the log (live, a replay, another worker) sees the same, however it interleaves them.
         self._gates: dict[str, EventTimeGate] = {}
         self._seen: set[str] = set()
-        self._watermark: Optional[datetime] = None
 
     def _admit(self, event) -> Admission:
         check_tenant(self.tenant_id, event.tenant_id, event.event_id)
@@ -153,15 +152,12 @@ class _Windowed:
             gate = self._gates[event.stream] = EventTimeGate(
                 self.assigner, self.thresholds.lateness_allowance, seen=self._seen
             )
-        admission = gate.admit(event.event_id, event.at)
-        if admission is Admission.ACCEPTED and (self._watermark is None or event.at > self._watermark):
-            self._watermark = event.at
-        return admission
+        return gate.admit(event.event_id, event.at)
 
     @property
     def watermark(self) -> Optional[datetime]:
-        """The latest event time admitted, over every stream (what makes a lead overdue)."""
-        return self._watermark
+        """The latest event time seen, over every stream (what makes a lead overdue)."""
+        return max((g.watermark for g in self._gates.values() if g.watermark is not None), default=None)
 
     @property
     def too_late(self) -> tuple[LateEvent, ...]:
@@ -239,6 +235,7 @@ class LeadResponseIndicator(_Windowed):
     def value(self, window_key: str, rep_id: Optional[str] = None) -> Indicator:
         th = self.thresholds
         limit = th.lead_response_limit
+        watermark = self.watermark
         answered: list[tuple[timedelta, str]] = []
         within = overdue = pending = 0
         drill: list[DrillDown] = []
@@ -262,7 +259,7 @@ class LeadResponseIndicator(_Windowed):
                     f"assigned to rep {first.rep_id}; answered by rep {response.rep_id} in {fmt_minutes(took)}"
                     f" ({'within' if ok else 'over'} the {fmt_minutes(limit)} limit)"
                 )
-            elif self.watermark is not None and self.watermark >= first.at + limit:
+            elif watermark is not None and watermark >= first.at + limit:
                 overdue += 1
                 detail = f"assigned to rep {first.rep_id}; unanswered after the {fmt_minutes(limit)} limit"
             else:
