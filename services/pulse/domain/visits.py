@@ -134,6 +134,13 @@ class VisitVerdict:
             evidence_event_ids=evidence_event_ids,
         )
 
+    def now_decided(self) -> "VisitVerdict":
+        """This verdict once the watermark has passed its decision point: only `decided`
+        depends on the watermark, everything else on the events (see VisitTracker.settle)."""
+        decided = object.__new__(VisitVerdict)
+        decided.__dict__.update(self.__dict__, decided=True)
+        return decided
+
 
 @dataclass(frozen=True)
 class VisitUpdate:
@@ -194,8 +201,10 @@ class VisitTracker:
         self._account_of: dict[str, str] = {}  # opportunity -> account
         self._notes_awaiting_account: dict[str, list[RequirementNoted]] = {}  # opportunity -> notes
         self._verdicts: dict[str, VisitVerdict] = {}
-        # Undecided visits by the watermark that decides them; stale entries are harmless.
+        # Undecided visits by the watermark that decides them, and each one's decision point as
+        # last judged (queue entries from earlier judgements are stale and skipped).
         self._decide_queues: dict[str, list[tuple[datetime, str]]] = {}  # per rep
+        self._decide_at: dict[str, datetime] = {}
         # Between `admit` and `settle`: visits to judge (-> the event that last touched each),
         # and the clocks whose watermark moved (-> their latest event).
         self._dirty: dict[str, str] = {}
@@ -314,6 +323,9 @@ class VisitTracker:
         decision point its rep's watermark has passed; returns the verdicts that changed, each
         with the event that last touched it (in (start, visit id) order)."""
         dirty = self._dirty
+        verdicts = self._verdicts
+        decide_at = self._decide_at
+        changed = []
         for clock, cause in self._moved.items():
             queue = self._decide_queues.get(clock)
             if not queue:
@@ -321,17 +333,24 @@ class VisitTracker:
             watermark = self._gates[clock].watermark
             while queue and queue[0][0] <= watermark:
                 visit_id = heapq.heappop(queue)[1]
-                if visit_id not in dirty and not self._verdicts[visit_id].decided:  # else: a stale entry
-                    dirty[visit_id] = cause
+                point = decide_at.get(visit_id)
+                if point is None or point > watermark or visit_id in dirty:
+                    continue  # a stale entry (decided, or its point moved later), or judged below
+                # No admitted event touched the visit since it was judged, so its verdict is that
+                # judgement's with the watermark past the decision point: decided. (The start of a
+                # day decides the day before's last visits of every rep at once; judging each in
+                # full again would double the cost of that burst.)
+                del decide_at[visit_id]
+                verdict = verdicts[visit_id] = verdicts[visit_id].now_decided()
+                changed.append((verdict, cause))
         self._moved.clear()
-        if not dirty:
-            return []
-        changed = []
-        verdicts = self._verdicts
         for visit_id in sorted(dirty):
-            verdict, decide_at = self._judge(self._checkins[visit_id])
-            if not verdict.decided:
-                heapq.heappush(self._decide_queues.setdefault(verdict.rep_id, []), (decide_at, visit_id))
+            verdict, decides_at = self._judge(self._checkins[visit_id])
+            if verdict.decided:
+                decide_at.pop(visit_id, None)
+            else:
+                decide_at[visit_id] = decides_at
+                heapq.heappush(self._decide_queues.setdefault(verdict.rep_id, []), (decides_at, visit_id))
             if verdicts.get(visit_id) != verdict:
                 verdicts[visit_id] = verdict
                 changed.append((verdict, dirty[visit_id]))
@@ -460,9 +479,6 @@ class VisitTracker:
 
     def _local(self, at: datetime) -> str:
         return at.astimezone(self.tz).isoformat(timespec="minutes")
-
-    def _compute(self, ci: CheckIn) -> VisitVerdict:
-        return self._judge(ci)[0]
 
     def _judge(self, ci: CheckIn) -> tuple[VisitVerdict, datetime]:
         """The verdict and the watermark at which an undecided verdict becomes final."""

@@ -189,6 +189,25 @@ def test_open_visit_is_pending_until_max_duration_then_decided():
     assert t.pending() == ()
 
 
+def test_a_visit_whose_decision_point_moved_later_is_decided_only_there():
+    """A call ends the visit (decided an hour after it), then a check-out ends it later: the
+    rep passing the first decision point decides nothing; passing the second does."""
+    def call(eid, minutes):
+        return RepActivity(eid, "t", "r1", T0 + timedelta(minutes=minutes), kind="call")
+
+    t = tracker(located(), checkin(), call("call-1", 20), checkout(minutes=50))
+    assert t.verdict("ci-1").ended_at == T0 + timedelta(minutes=50)
+    assert t.apply(call("call-2", 90)).changed == ()
+    assert not t.verdict("ci-1").decided
+    (decided,) = t.apply(call("call-3", 111)).changed
+    # It is what judging the visit afresh gives: all events admitted, then one settle.
+    afresh = VisitTracker("t", SH)
+    for event in (located(), checkin(), call("call-1", 20), checkout(minutes=50), call("call-2", 90), call("call-3", 111)):
+        afresh.admit(event)
+    afresh.settle()
+    assert decided.decided and decided == afresh.verdict("ci-1")
+
+
 def test_next_activity_beyond_max_duration_does_not_end_the_visit():
     late = RepActivity("call-1", "t", "r1", T0 + timedelta(hours=13))
     v = tracker(located(), checkin(), note(), late).verdict("ci-1")
