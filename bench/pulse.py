@@ -18,8 +18,9 @@ only its topics changed) and publishes to fresh bench output topics.
    latency = its record timestamp - the record timestamp of the input it names as its
    cause (`cause_event_id`; both stamped by producers on this machine's clock):
    p50/p99/max, the issue's event → indicator figure; the same for visit verdicts (their
-   `cause_event_id`). The worker's CPU share during the burst is noted (a starved worker
-   queues).
+   `cause_event_id`), which the worker holds back for up to a second while input is waiting
+   (see services/pulse/adapters/worker.py). The worker's CPU share during the burst is noted
+   (a starved worker queues).
 4. Scale-out: two worker processes, loaded first and then let into one group at the same
    moment, drain the N + L records from the start. The local broker runs with
    group.initial.rebalance.delay.ms=0 (fast tests), so the first to join usually starts

@@ -331,6 +331,47 @@ async def test_a_restart_never_moves_a_committed_offset_back(topics):
     assert await committed_offsets(group, topics[0]) == await end_offsets(topics[0])
 
 
+async def test_verdicts_held_while_input_waits_are_published_once_when_the_worker_is_idle(topics, output_topics):
+    """Each record is its own batch and the hold never times out: a visit's check-in, note and
+    the call that ends it reach the topic as one verdict, published (and the offsets
+    committed) once the worker has nothing more to read. Publishing per batch gave three."""
+    verdict_topic, indicator_topic = output_topics[:2]
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    group = f"pulsetest-{uuid.uuid4().hex[:8]}"
+    events = day_of_visits(tenant, 3)
+    await produce(topics[0], events)
+    worker = new_worker(topics, group, verdict_topic=verdict_topic, indicator_topic=indicator_topic,
+                        batch_records=1, verdict_interval=3600.0, clock=lambda: 0.0)
+    await started_until(worker, lambda: worker.stats.ready and worker.stats.verdicts_published >= 3)
+    assert worker.stats.consumed == len(events)
+    assert await committed_offsets(group, topics[0]) == await end_offsets(topics[0])
+    published = await verdict_records(verdict_topic)
+    assert sorted(visit for visit, _ in published) == sorted({visit for visit, _ in published})
+    assert len(published) == 3 < len(events)
+    verdicts, _ = await latest_outputs(verdict_topic, indicator_topic)
+    assert all(on_site == 40 * 60 for _, _, _, on_site in verdicts.values()), "as each visit ended up"
+
+
+async def verdict_records(topic: TopicSpec) -> list[tuple[str, int]]:
+    """(visit, revision) of every record on a verdict topic."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+    await consumer.start()
+    found = []
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end}
+        while not await reached(consumer, ends):
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                for r in records:
+                    _, v = decode(pulse_pb.VisitVerdict, r.value, r.headers)
+                    found.append((v.visit_id, v.revision))
+    finally:
+        await consumer.stop()
+    return found
+
+
 async def test_two_workers_publish_what_one_worker_does(topics):
     events = []
     tenant_one, tenant_two = f"t-{uuid.uuid4().hex[:8]}", f"t-{uuid.uuid4().hex[:8]}"

@@ -3,12 +3,17 @@
 Hot path (measured in bench/results/pulse.md, ADR 0003): a raw aiokafka consumer in the
 group `dealpulse-pulse` reads `gateway.activity.v1` in batches (`getmany`), maps each batch
 to domain events, applies them to the `PulseBook` (each touched visit judged once per
-batch), publishes the batch's verdicts and indicator changes — the latest per visit and per
-indicator scope, in one produce burst (`kernel.kafka.BatchPublisher`: record batches built
-by hand, one trace span per batch, acks=all) — and only then commits the batch's offsets.
-A batch's outputs are handed to the producer as soon as it is folded; their
-acknowledgement and the commit run while the next batches are decoded and folded (at most
-`IN_FLIGHT` batches unacknowledged), and commits stay in order. Faust's `stream.take` was
+batch) and publishes the batch's indicator changes — the latest per indicator scope, in one
+produce burst (`kernel.kafka.BatchPublisher`: record batches built by hand, one trace span
+per batch, acks=all). Verdict changes are held, the latest per visit, while more input is
+waiting, for at most `VERDICT_INTERVAL`: a visit revised by several batches in that time
+(its check-in, note, check-out, the watermark deciding it) is published once, as it ends
+up, and the verdicts' work stays out of the way of the indicators, whose latency is the
+target. Held verdicts go out with the next batch's indicators once the interval has passed,
+or as soon as the worker is idle; the offsets of the batches they came from are committed
+only after they are acknowledged. A batch's outputs are handed to the producer as soon as
+it is folded; their acknowledgement and the commit run while the next batches are decoded
+and folded (at most `IN_FLIGHT` batches unacknowledged), and commits stay in order. Faust's `stream.take` was
 measured at a fifth of the required 20,000 events/s before any work, so the hot path does
 not run inside Faust. The garbage collector is kept off the ever-growing book (`LongLivedHeap`).
 
@@ -50,7 +55,7 @@ from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, PULSE_INDI
 from services.pulse.adapters import messages
 from services.pulse.adapters.records import RecordMapper, schema_and_tenant
 from services.pulse.adapters.tenant_settings import TenantSettingsStore
-from services.pulse.domain.book import EFFECTIVE_VISITS, BatchChanges, PulseBook
+from services.pulse.domain.book import EFFECTIVE_VISITS, BatchChanges, PulseBook, VerdictChange
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,8 @@ MASTER_TOPICS = (ACCOUNT, OPPORTUNITY, REP, LEAD)
 BATCH_RECORDS = 5000
 # Batches whose outputs may await their acknowledgement while the next one is worked on.
 IN_FLIGHT = 2
+# The longest a verdict change is held back while input is waiting (seconds).
+VERDICT_INTERVAL = 1.0
 MAX_PROGRESS_BYTES = 4000  # under the broker's default offset.metadata.max.bytes (4096)
 
 
@@ -193,6 +200,37 @@ class LongLivedHeap:
         self._reclaimed_at = self._clock()
 
 
+@dataclass
+class HeldVerdicts:
+    """Verdict changes not yet published, the latest per visit, and what their publication
+    gates: the offsets and master positions of the batches they came from, committed once
+    they are acknowledged (a crash before that replays those batches, and publishes again)."""
+
+    verdicts: dict[tuple[str, str], VerdictChange] = field(default_factory=dict)
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    master: dict[TopicPartition, int] = field(default_factory=dict)
+    since: float = 0.0  # when the oldest held verdict came
+
+    def hold(self, changes: list[VerdictChange], offsets: dict[TopicPartition, int] | None,
+             master: dict[TopicPartition, int] | None, now: float) -> None:
+        if changes and not self.verdicts:
+            self.since = now
+        for change in changes:
+            verdict = change.verdict
+            self.verdicts[(verdict.tenant_id, verdict.visit_id)] = change
+        self.offsets.update(offsets or {})
+        self.master.update(master or {})
+
+    def due(self, now: float, interval: float) -> bool:
+        """Nothing is held back for nothing: with no verdict held, the offsets commit now."""
+        return not self.verdicts or now - self.since >= interval
+
+    def release(self) -> tuple[list[VerdictChange], dict[TopicPartition, int], dict[TopicPartition, int]]:
+        released = list(self.verdicts.values()), self.offsets, self.master
+        self.verdicts, self.offsets, self.master = {}, {}, {}
+        return released
+
+
 class _Rebalance(ConsumerRebalanceListener):
     def __init__(self, worker: "PulseWorker") -> None:
         self._worker = worker
@@ -219,6 +257,8 @@ class PulseWorker:
         client_id: str = "pulse-worker",
         heap: LongLivedHeap | None = None,
         batch_records: int = BATCH_RECORDS,
+        verdict_interval: float = VERDICT_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bootstrap = bootstrap
         self._settings = settings_store
@@ -250,8 +290,17 @@ class PulseWorker:
         self._heap = heap or LongLivedHeap()
         self._batch_records = batch_records
         # Earlier batches' acknowledgement and commit, oldest first, awaited while this batch
-        # is worked on; each awaits the one before it, so commits stay in order.
+        # is worked on; each awaits the one queued before it (also once that one is out of
+        # this window), so commits stay in order and none passes a failure.
         self._in_flight: deque[asyncio.Task] = deque()
+        self._last_queued: asyncio.Task | None = None
+        self._held = HeldVerdicts()
+        self._verdict_interval = verdict_interval
+        self._clock = clock
+        # Outputs are appended and their completion queued by the run loop and by a
+        # rebalance (which publishes what is held before the partitions move): one at a time,
+        # so the commits stay in the order of the offsets.
+        self._appending = asyncio.Lock()
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -295,21 +344,36 @@ class PulseWorker:
                     await self._pump_master()
                 if batch:
                     await self._process(batch)
+                elif self._held.verdicts:
+                    await self._hand_over(BatchChanges(), [], release=True)  # idle: nothing to wait for
                 if not self.stats.ready and self._caught_up():
                     self.stats.ready = True
         finally:
             await self._drain()
 
     async def finished(self) -> None:
-        """Waits until the batches in flight are acknowledged and committed (a failure, if
-        any, is raised where the worker hands over its next batch)."""
-        if self._in_flight:
-            await asyncio.wait({self._in_flight[-1]})  # it awaits the ones before it
+        """Publishes the held verdicts and waits until the batches in flight are acknowledged
+        and committed (a failure, if any, is raised where the worker hands over its next
+        batch)."""
+        try:
+            await self._release_held()
+        except Exception:  # noqa: BLE001 - the run loop meets it too; the offsets stay uncommitted
+            log.exception("publishing the held verdicts failed")
+        if self._last_queued is not None:
+            await asyncio.wait({self._last_queued})  # it awaits the ones before it
 
     async def _drain(self) -> None:
-        """Waits until the batches in flight are acknowledged and committed, raising a failure."""
+        """Publishes the held verdicts and waits until the batches in flight are acknowledged
+        and committed, raising a failure."""
+        await self._release_held()
         while self._in_flight:
             await self._in_flight.popleft()
+
+    async def _release_held(self) -> None:
+        async with self._appending:
+            if self._held.verdicts or self._held.offsets:
+                verdicts, offsets, master = self._held.release()
+                await self._queue(BatchChanges(verdicts=verdicts), [], consumed=0, offsets=offsets, master=master)
 
     # ---- rebuild ---------------------------------------------------------------------------
     async def _rebuild(self) -> None:
@@ -414,21 +478,40 @@ class PulseWorker:
     async def _hand_over(
         self, changes: BatchChanges, dead: list[tuple[ConsumerRecord, str]], *, consumed: int = 0,
         offsets: dict[TopicPartition, int] | None = None, master: dict[TopicPartition, int] | None = None,
+        release: bool = False,
     ) -> None:
-        """Hands the batch's outputs to the producer now, and sets their acknowledgement,
-        the dead letters and the commit in flight behind the earlier batches'. An earlier
-        batch's failure, once known, is raised here before anything of this one is
-        published (what was published after it carries deterministic ids, and no commit
-        passes it); with `IN_FLIGHT` batches unacknowledged, this waits for the oldest."""
+        """Hands the batch's indicator changes to the producer now and holds its verdict
+        changes (see `HeldVerdicts`) or, once they are due (or on `release`), hands every held
+        one over with them; sets their acknowledgement, the dead letters and the commit of
+        what is no longer held in flight behind the earlier batches'. An earlier batch's
+        failure, once known, is raised here before anything of this one is published (what
+        was published after it carries deterministic ids, and no commit passes it); with
+        `IN_FLIGHT` batches unacknowledged, this waits for the oldest."""
         in_flight = self._in_flight
         while in_flight and (in_flight[0].done() or len(in_flight) >= IN_FLIGHT):
             await in_flight.popleft()
-        changes.indicators = [c for c in changes.indicators if self._publishes(c)]
+        indicators = [c for c in changes.indicators if self._publishes(c)]
+        async with self._appending:
+            held = self._held
+            now = self._clock()
+            held.hold(changes.verdicts, offsets, master, now)
+            verdicts: list[VerdictChange] = []
+            offsets = master = None
+            if release or held.due(now, self._verdict_interval):
+                verdicts, offsets, master = held.release()
+            await self._queue(BatchChanges(verdicts=verdicts, indicators=indicators), dead, consumed=consumed,
+                              offsets=offsets, master=master)
+
+    async def _queue(
+        self, changes: BatchChanges, dead: list[tuple[ConsumerRecord, str]], *, consumed: int,
+        offsets: dict[TopicPartition, int] | None, master: dict[TopicPartition, int] | None,
+    ) -> None:
+        """Appends the outputs to the producer and queues their completion (under `_appending`)."""
         acknowledged = await self._append(changes)
-        previous = in_flight[-1] if in_flight else None
-        in_flight.append(asyncio.create_task(
-            self._complete(previous, acknowledged, changes, dead, consumed=consumed, offsets=offsets, master=master)
+        self._last_queued = asyncio.create_task(self._complete(
+            self._last_queued, acknowledged, changes, dead, consumed=consumed, offsets=offsets, master=master
         ))
+        self._in_flight.append(self._last_queued)
 
     async def _complete(
         self, previous: asyncio.Task | None, acknowledged: asyncio.Future, changes: BatchChanges,
