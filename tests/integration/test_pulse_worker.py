@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError
 from aiokafka.partitioner import DefaultPartitioner
 
 from dealpulse.actions.v1 import events_pb2 as actions_pb
@@ -350,6 +351,40 @@ async def test_verdicts_held_while_input_waits_are_published_once_when_the_worke
     assert len(published) == 3 < len(events)
     verdicts, _ = await latest_outputs(verdict_topic, indicator_topic)
     assert all(on_site == 40 * 60 for _, _, _, on_site in verdicts.values()), "as each visit ended up"
+
+
+async def test_held_verdicts_that_fail_to_publish_commit_nothing_and_the_next_worker_publishes_them(
+    topics, output_topics
+):
+    """The broker is lost when the held verdicts go out: the worker stops with the error, none
+    of the offsets they wait for is committed, and the next worker publishes them."""
+    verdict_topic, indicator_topic = output_topics[:2]
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    group = f"pulsetest-{uuid.uuid4().hex[:8]}"
+    events = day_of_visits(tenant, 2)
+    await produce(topics[0], events)
+
+    class BrokerLostForVerdicts(PulseWorker):
+        async def _append(self, changes):
+            if changes.verdicts:
+                raise KafkaConnectionError("broker lost")
+            return await super()._append(changes)
+
+    failing = BrokerLostForVerdicts(
+        BOOTSTRAP, TenantSettingsStore(None), group_id=group, activity_topic=topics[0], master_topics=(topics[1],),
+        verdict_topic=verdict_topic, indicator_topic=indicator_topic, verdict_interval=3600.0, clock=lambda: 0.0,
+    )
+    with pytest.raises(KafkaConnectionError):
+        async with Running(failing) as running:
+            await running.until(lambda: failing.stats.consumed >= len(events))
+    assert await committed_offsets(group, topics[0]) == {}
+    assert await verdict_records(verdict_topic) == []
+
+    again = new_worker(topics, group, verdict_topic=verdict_topic, indicator_topic=indicator_topic)
+    await started_until(again, lambda: again.stats.ready and again.stats.verdicts_published >= 2)
+    assert await committed_offsets(group, topics[0]) == await end_offsets(topics[0])
+    verdicts, _ = await latest_outputs(verdict_topic, indicator_topic)
+    assert len(verdicts) == 2 and all(on_site == 40 * 60 for _, _, _, on_site in verdicts.values())
 
 
 async def verdict_records(topic: TopicSpec) -> list[tuple[str, int]]:

@@ -6,11 +6,12 @@ to domain events, applies them to the `PulseBook` (each touched visit judged onc
 batch) and publishes the batch's indicator changes — the latest per indicator scope, in one
 produce burst (`kernel.kafka.BatchPublisher`: record batches built by hand, one trace span
 per batch, acks=all). Verdict changes are held, the latest per visit, while more input is
-waiting, for at most `VERDICT_INTERVAL`: a visit revised by several batches in that time
+waiting, for about `VERDICT_INTERVAL`: a visit revised by several batches in that time
 (its check-in, note, check-out, the watermark deciding it) is published once, as it ends
 up, and the verdicts' work stays out of the way of the indicators, whose latency is the
 target. Held verdicts go out with the next batch's indicators once the interval has passed,
-or as soon as the worker is idle; the offsets of the batches they came from are committed
+as soon as the worker is idle, and when a rebalance starts (a batch folded while it runs
+holds nothing); the offsets of the batches they came from are committed
 only after they are acknowledged. A batch's outputs are handed to the producer as soon as
 it is folded; their acknowledgement and the commit run while the next batches are decoded
 and folded (at most `IN_FLIGHT` batches unacknowledged), and commits stay in order. Faust's `stream.take` was
@@ -225,10 +226,13 @@ class HeldVerdicts:
         """Nothing is held back for nothing: with no verdict held, the offsets commit now."""
         return not self.verdicts or now - self.since >= interval
 
-    def release(self) -> tuple[list[VerdictChange], dict[TopicPartition, int], dict[TopicPartition, int]]:
-        released = list(self.verdicts.values()), self.offsets, self.master
+    def contents(self) -> tuple[list[VerdictChange], dict[TopicPartition, int], dict[TopicPartition, int]]:
+        return list(self.verdicts.values()), dict(self.offsets), dict(self.master)
+
+    def clear(self) -> None:
+        """Once what `contents` gave is handed to the producer (not before: a failed hand-over
+        keeps it, to be published and committed by a later one or replayed after a crash)."""
         self.verdicts, self.offsets, self.master = {}, {}, {}
-        return released
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -237,7 +241,7 @@ class _Rebalance(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked) -> None:
         self._worker.stats.ready = False
-        await self._worker.finished()  # the batch in flight commits before the partitions move
+        await self._worker.finished()  # what is held is published, the batches in flight commit
 
     async def on_partitions_assigned(self, assigned) -> None:
         self._worker.rebuild_needed = True
@@ -297,9 +301,12 @@ class PulseWorker:
         self._held = HeldVerdicts()
         self._verdict_interval = verdict_interval
         self._clock = clock
+        # Off from a rebalance's start to the rebuild after it: a batch folded while the
+        # partitions are being revoked publishes its verdicts at once, not after they moved.
+        self._holding = True
         # Outputs are appended and their completion queued by the run loop and by a
-        # rebalance (which publishes what is held before the partitions move): one at a time,
-        # so the commits stay in the order of the offsets.
+        # rebalance (which publishes what is held): one at a time, so the commits stay in
+        # the order of the offsets.
         self._appending = asyncio.Lock()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -344,20 +351,23 @@ class PulseWorker:
                     await self._pump_master()
                 if batch:
                     await self._process(batch)
-                elif self._held.verdicts:
-                    await self._hand_over(BatchChanges(), [], release=True)  # idle: nothing to wait for
+                if self._held.verdicts and (not batch or self._held.due(self._clock(), self._verdict_interval)):
+                    # Idle (nothing to wait for), or due while the batches only replayed.
+                    await self._hand_over(BatchChanges(), [], release=True)
                 if not self.stats.ready and self._caught_up():
                     self.stats.ready = True
         finally:
             await self._drain()
 
     async def finished(self) -> None:
-        """Publishes the held verdicts and waits until the batches in flight are acknowledged
-        and committed (a failure, if any, is raised where the worker hands over its next
-        batch)."""
+        """Publishes the held verdicts, holds none until the next rebuild, and waits until
+        the batches in flight are acknowledged and committed. A failure is not raised here
+        (a rebalance calls this) but where the worker hands over its next batch: a failed
+        hand-over leaves a failed completion behind, which every later one awaits."""
+        self._holding = False
         try:
             await self._release_held()
-        except Exception:  # noqa: BLE001 - the run loop meets it too; the offsets stay uncommitted
+        except Exception:  # noqa: BLE001 - see the docstring
             log.exception("publishing the held verdicts failed")
         if self._last_queued is not None:
             await asyncio.wait({self._last_queued})  # it awaits the ones before it
@@ -371,9 +381,11 @@ class PulseWorker:
 
     async def _release_held(self) -> None:
         async with self._appending:
-            if self._held.verdicts or self._held.offsets:
-                verdicts, offsets, master = self._held.release()
+            held = self._held
+            if held.verdicts or held.offsets:
+                verdicts, offsets, master = held.contents()
                 await self._queue(BatchChanges(verdicts=verdicts), [], consumed=0, offsets=offsets, master=master)
+                held.clear()
 
     # ---- rebuild ---------------------------------------------------------------------------
     async def _rebuild(self) -> None:
@@ -385,6 +397,7 @@ class PulseWorker:
         assert self._consumer is not None and self._master is not None
         await self._drain()  # its commit belongs to the offsets the rebuild reads
         self.rebuild_needed = False
+        self._holding = True
         self.stats.ready = False
         self.book = PulseBook(self._settings.settings_for)
         self.mapper = RecordMapper(self.book)
@@ -495,23 +508,34 @@ class PulseWorker:
             held = self._held
             now = self._clock()
             held.hold(changes.verdicts, offsets, master, now)
-            verdicts: list[VerdictChange] = []
-            offsets = master = None
-            if release or held.due(now, self._verdict_interval):
-                verdicts, offsets, master = held.release()
+            releasing = release or not self._holding or held.due(now, self._verdict_interval)
+            verdicts, offsets, master = held.contents() if releasing else ([], None, None)
             await self._queue(BatchChanges(verdicts=verdicts, indicators=indicators), dead, consumed=consumed,
                               offsets=offsets, master=master)
+            if releasing:
+                held.clear()
 
     async def _queue(
         self, changes: BatchChanges, dead: list[tuple[ConsumerRecord, str]], *, consumed: int,
         offsets: dict[TopicPartition, int] | None, master: dict[TopicPartition, int] | None,
     ) -> None:
-        """Appends the outputs to the producer and queues their completion (under `_appending`)."""
-        acknowledged = await self._append(changes)
+        """Appends the outputs to the producer and queues their completion (under
+        `_appending`). When appending fails, the completion queued fails too: no later
+        commit passes these offsets."""
+        failure: BaseException | None = None
+        try:
+            acknowledged = await self._append(changes)
+        except BaseException as exc:
+            failure = exc
+            acknowledged = asyncio.get_running_loop().create_future()
+            acknowledged.set_exception(exc if isinstance(exc, Exception) else RuntimeError(f"appending stopped: {exc!r}"))
+            changes, dead, consumed, offsets, master = BatchChanges(), [], 0, None, None
         self._last_queued = asyncio.create_task(self._complete(
             self._last_queued, acknowledged, changes, dead, consumed=consumed, offsets=offsets, master=master
         ))
         self._in_flight.append(self._last_queued)
+        if failure is not None:
+            raise failure
 
     async def _complete(
         self, previous: asyncio.Task | None, acknowledged: asyncio.Future, changes: BatchChanges,

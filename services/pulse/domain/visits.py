@@ -319,9 +319,10 @@ class VisitTracker:
         return admission
 
     def settle(self) -> list[tuple[VisitVerdict, str]]:
-        """Judges every visit admitted events may have changed, and every undecided visit whose
-        decision point its rep's watermark has passed; returns the verdicts that changed, each
-        with the event that last touched it (in (start, visit id) order)."""
+        """Judges every visit admitted events may have changed, and marks decided every
+        other undecided visit whose decision point its rep's watermark has passed; returns the
+        verdicts that changed, each with the event that last touched it (in (start, visit id)
+        order)."""
         dirty = self._dirty
         verdicts = self._verdicts
         decide_at = self._decide_at

@@ -31,13 +31,24 @@ def test_a_visit_revised_by_several_batches_is_released_once_as_it_ends_up():
     held.hold([change("v1", 1), change("v2", 1)], {at(0): 10}, None, now=0.0)
     held.hold([change("v1", 2, decided=True)], {at(0): 25, at(1): 4}, None, now=0.4)
     held.hold([change("v1", 1, tenant="other")], {at(1): 9}, None, now=0.5)  # another tenant's visit v1
-    verdicts, offsets, master = held.release()
+    verdicts, offsets, master = held.contents()
     assert [(c.verdict.tenant_id, c.verdict.visit_id, c.revision) for c in verdicts] == [
         ("t", "v1", 2), ("t", "v2", 1), ("other", "v1", 1),
     ]
     assert verdicts[0].verdict.decided
     assert offsets == {at(0): 25, at(1): 9} and master == {}
-    assert held.release() == ([], {}, {}), "released once"
+    held.clear()
+    assert held.contents() == ([], {}, {}) and held.due(0.5, interval=1.0)
+
+
+def test_what_was_read_stays_held_until_cleared_and_later_batches_add_to_it():
+    """A hand-over that fails between reading and clearing keeps everything for the next."""
+    held = HeldVerdicts()
+    held.hold([change("v1", 1)], {at(0): 10}, None, now=0.0)
+    first = held.contents()
+    first[1][at(0)] = 999  # what was handed out is a copy
+    held.hold([change("v2", 1)], {at(0): 20}, None, now=0.2)
+    assert held.contents() == ([change("v1", 1), change("v2", 1)], {at(0): 20}, {})
 
 
 def test_verdicts_are_due_once_the_oldest_has_waited_the_interval():
@@ -46,7 +57,7 @@ def test_verdicts_are_due_once_the_oldest_has_waited_the_interval():
     held.hold([change("v2", 1)], {at(0): 20}, None, now=100.9)
     assert not held.due(100.9, interval=1.0)
     assert held.due(101.0, interval=1.0)
-    held.release()
+    held.clear()
     held.hold([change("v3", 1)], {at(0): 30}, None, now=105.0)  # the clock restarts with the next one
     assert not held.due(105.5, interval=1.0)
 
@@ -58,4 +69,4 @@ def test_offsets_and_master_positions_wait_for_the_verdicts_and_without_any_are_
     assert held.due(0.0, interval=1.0), "no verdict held: nothing to wait for"
     held.hold([change("v1", 1)], {at(0): 12}, {master: 5}, now=0.0)
     assert not held.due(0.5, interval=1.0)
-    assert held.release() == ([change("v1", 1)], {at(0): 12}, {master: 5})
+    assert held.contents() == ([change("v1", 1)], {at(0): 12}, {master: 5})
