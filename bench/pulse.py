@@ -27,7 +27,8 @@ only its topics changed) and publishes to fresh bench output topics.
    alone and the second's arrival rebalances the group mid-stream (both rebuild from the
    log). events/s counts from the moment both own partitions and have caught up with their
    replay to the moment the group has committed every record (the workers commit a batch
-   once its outputs are acknowledged), over the records not committed at the start. Then the final verdict of
+   once its outputs are acknowledged), over the records the workers processed live in
+   between (their counters; see `drain`). Then the final verdict of
    every visit and the final value of every indicator scope the pair published are
    compared with the single worker's: must be identical. (A worker joining mid-stream is
    tested in tests/integration/test_pulse_worker.py.)
@@ -229,12 +230,13 @@ def cpu_seconds(pid: int) -> float:
 async def drain(bootstrap: str, admin: AIOKafkaAdminClient, group: str, topic: TopicSpec, ports: list[int],
                 pids: list[int], events: int | None = None, timeout: float = 600) -> dict:
     """Waits until `group` has committed every record of `topic` (a worker commits a batch
-    once its outputs are acknowledged). With `events`, the clock runs from the first record
-    consumed (the workers' /stats, polled every 20 ms); without, from the moment every worker
-    owns partitions and has caught up with its replay, over the records not yet committed
-    then — the steady rate after the group settled, not the rebuild a join costs. The
-    workers' counters are not the measure: records a worker consumed before a rebalance
-    moved their partition are consumed again by the new owner."""
+    once its outputs are acknowledged, verdicts it held back included). With `events`, the
+    clock runs from the first record consumed (the workers' /stats, polled every 20 ms);
+    without, from the moment every worker owns partitions and has caught up with its
+    replay, over the records the workers processed live from then on (their `consumed`
+    counters) — the steady rate after the group settled, not the rebuild a join costs. Not
+    the records uncommitted then: a worker commits a batch only once the verdicts it holds
+    back (up to a second) are published, so those include records already processed."""
     partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
     ends = await end_offsets(bootstrap, partitions)
     first = done = None
@@ -248,9 +250,7 @@ async def drain(bootstrap: str, admin: AIOKafkaAdminClient, group: str, topic: T
                 first = time.perf_counter()
             elif events is None and all(s.get("ready") and s.get("assigned") for s in found):
                 first = time.perf_counter()
-                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-                # A partition without a commit reads -1.
-                events = sum(end - max(0, committed[tp].offset if committed.get(tp) else 0) for tp, end in ends.items())
+                consumed_before = [s.get("consumed", 0) for s in found]
             if first is not None:
                 cpu_start = [cpu_seconds(pid) for pid in pids]
         if first is not None:
@@ -261,6 +261,8 @@ async def drain(bootstrap: str, admin: AIOKafkaAdminClient, group: str, topic: T
         await asyncio.sleep(0.02)
     if done is None:
         raise RuntimeError(f"group {group} did not commit {ends} in {timeout}s: {found}")
+    if events is None:
+        events = sum(s.get("consumed", 0) - before for s, before in zip(found, consumed_before, strict=True))
     elapsed = done - first
     cpu = [round(cpu_seconds(pid) - c, 2) for pid, c in zip(pids, cpu_start, strict=True)]
     return {"events": events, "seconds": round(elapsed, 3), "events_per_s": round(events / elapsed),
@@ -457,7 +459,7 @@ def write_results(result: dict) -> None:
         f"| raw aiokafka consume + decode | {raw['events_per_s']:,} | same topic, same broker, this run |",
         f"| Faust `stream.take(2000, 0.05 s)`, consume only | {faust.get('events_per_s', 'n/a')} | {faust.get('error', '')[:80]} |",
         f"| pulse worker, 1 process (ingestion → indicator) | {one['events_per_s']:,} | CPU {one['cpu_percent_of_one_core']} % of one core; {one['events_per_cpu_second']:,} events per CPU-second |",
-        f"| pulse worker, 2 processes, one group | {two['events_per_s']:,} | {two['events']:,} records after the second joined and both caught up; CPU {two['cpu_percent_of_one_core']} %; speed-up {result['scale_out_speedup']}×; {two['events_per_cpu_second']:,} events per CPU-second |",
+        f"| pulse worker, 2 processes, one group | {two['events_per_s']:,} | {two['events']:,} records processed live after the second joined and both caught up; CPU {two['cpu_percent_of_one_core']} %; speed-up {result['scale_out_speedup']}×; {two['events_per_cpu_second']:,} events per CPU-second |",
         "",
         f"- Live event → indicator latency (record timestamps, from each change's cause): p50 {ind.get('p50_ms')} ms, "
         f"p99 {ind.get('p99_ms')} ms, max {ind.get('max_ms')} ms over {ind.get('samples')} changes; the worker used "
