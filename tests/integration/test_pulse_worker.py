@@ -387,24 +387,28 @@ async def test_held_verdicts_that_fail_to_publish_commit_nothing_and_the_next_wo
     assert len(verdicts) == 2 and all(on_site == 40 * 60 for _, _, _, on_site in verdicts.values())
 
 
-async def verdict_records(topic: TopicSpec) -> list[tuple[str, int]]:
-    """(visit, revision) of every record on a verdict topic."""
+async def records_of(*topics: TopicSpec) -> list:
+    """Every record on the topics, from the beginning to the end they had when asked."""
     consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
     await consumer.start()
     found = []
     try:
-        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        partitions = [TopicPartition(t.name, p) for t in topics for p in range(t.partitions)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end}
         while not await reached(consumer, ends):
             for records in (await consumer.getmany(timeout_ms=300)).values():
-                for r in records:
-                    _, v = decode(pulse_pb.VisitVerdict, r.value, r.headers)
-                    found.append((v.visit_id, v.revision))
+                found += records
     finally:
         await consumer.stop()
     return found
+
+
+async def verdict_records(topic: TopicSpec) -> list[tuple[str, int]]:
+    """(visit, revision) of every record on a verdict topic."""
+    verdicts = [decode(pulse_pb.VisitVerdict, r.value, r.headers)[1] for r in await records_of(topic)]
+    return [(v.visit_id, v.revision) for v in verdicts]
 
 
 async def test_two_workers_publish_what_one_worker_does(topics):
@@ -442,25 +446,14 @@ async def test_two_workers_publish_what_one_worker_does(topics):
 
 async def latest_outputs(verdict_topic: TopicSpec, indicator_topic: TopicSpec) -> tuple[dict, dict]:
     """What a consumer keeping the latest record per visit and per indicator scope holds."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
-    await consumer.start()
     verdicts, indicators = {}, {}
-    try:
-        partitions = [TopicPartition(t.name, p) for t in (verdict_topic, indicator_topic) for p in range(t.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end}
-        while not await reached(consumer, ends):
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                for r in records:
-                    if r.topic == verdict_topic.name:
-                        _, v = decode(pulse_pb.VisitVerdict, r.value, r.headers)
-                        verdicts[v.visit_id] = (v.effective, v.decided, tuple(v.reasons), v.on_site_seconds)
-                    else:
-                        _, i = decode(pulse_pb.IndicatorChanged, r.value, r.headers)
-                        indicators[(i.indicator, i.scope, i.window)] = (i.value, i.state)
-    finally:
-        await consumer.stop()
+    for r in await records_of(verdict_topic, indicator_topic):
+        if r.topic == verdict_topic.name:
+            _, v = decode(pulse_pb.VisitVerdict, r.value, r.headers)
+            verdicts[v.visit_id] = (v.effective, v.decided, tuple(v.reasons), v.on_site_seconds)
+        else:
+            _, i = decode(pulse_pb.IndicatorChanged, r.value, r.headers)
+            indicators[(i.indicator, i.scope, i.window)] = (i.value, i.state)
     return verdicts, indicators
 
 
