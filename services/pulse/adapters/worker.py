@@ -56,7 +56,7 @@ from kernel.topics import ACCOUNT, ACTIVITY_EVENT, LEAD, OPPORTUNITY, PULSE_INDI
 from services.pulse.adapters import messages
 from services.pulse.adapters.records import RecordMapper, schema_and_tenant
 from services.pulse.adapters.tenant_settings import TenantSettingsStore
-from services.pulse.domain.book import EFFECTIVE_VISITS, BatchChanges, PulseBook, VerdictChange
+from services.pulse.domain.book import EFFECTIVE_VISITS, BatchChanges, IndicatorChange, PulseBook, VerdictChange
 
 log = logging.getLogger(__name__)
 
@@ -383,9 +383,7 @@ class PulseWorker:
         async with self._appending:
             held = self._held
             if held.verdicts or held.offsets:
-                verdicts, offsets, master = held.contents()
-                await self._queue(BatchChanges(verdicts=verdicts), [], consumed=0, offsets=offsets, master=master)
-                held.clear()
+                await self._queue([], [], consumed=0, release=True)
 
     # ---- rebuild ---------------------------------------------------------------------------
     async def _rebuild(self) -> None:
@@ -509,22 +507,23 @@ class PulseWorker:
             now = self._clock()
             held.hold(changes.verdicts, offsets, master, now)
             releasing = release or not self._holding or held.due(now, self._verdict_interval)
-            verdicts, offsets, master = held.contents() if releasing else ([], None, None)
-            await self._queue(BatchChanges(verdicts=verdicts, indicators=indicators), dead, consumed=consumed,
-                              offsets=offsets, master=master)
-            if releasing:
-                held.clear()
+            await self._queue(indicators, dead, consumed=consumed, release=releasing)
 
     async def _queue(
-        self, changes: BatchChanges, dead: list[tuple[ConsumerRecord, str]], *, consumed: int,
-        offsets: dict[TopicPartition, int] | None, master: dict[TopicPartition, int] | None,
+        self, indicators: list[IndicatorChange], dead: list[tuple[ConsumerRecord, str]], *, consumed: int,
+        release: bool,
     ) -> None:
-        """Appends the outputs to the producer and queues their completion (under
-        `_appending`). When appending fails, the completion queued fails too: no later
-        commit passes these offsets."""
+        """Appends the indicator changes to the producer, with every held verdict when
+        `release`, and queues their completion, which commits the offsets those verdicts held
+        back (under `_appending`). What is held is cleared only once appended. When appending
+        fails, the completion queued fails too: no later commit passes these offsets."""
+        verdicts, offsets, master = self._held.contents() if release else ([], None, None)
+        changes = BatchChanges(verdicts=verdicts, indicators=indicators)
         failure: BaseException | None = None
         try:
             acknowledged = await self._append(changes)
+            if release:
+                self._held.clear()
         except BaseException as exc:
             failure = exc
             acknowledged = asyncio.get_running_loop().create_future()
